@@ -1,0 +1,6 @@
+import { UsageError } from '../shared/errors.js';
+
+/** Placeholder until the issue that builds `netdoctor init` lands. */
+export async function run(_opts: Record<string, unknown>): Promise<number> {
+  throw new UsageError('`netdoctor init` is not built yet in this version.', 'Run `netdoctor --help` for what is available.');
+}

@@ -1,0 +1,137 @@
+/**
+ * The config every other part of netdoctor reads: the file's values with the
+ * gaps filled from the machine and from sensible defaults. Nothing downstream
+ * looks at the YAML or the machine again.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseCidr, subnetOf, type Subnet } from '../shared/ipv4.js';
+import type { MachineFacts } from './machine.js';
+import type { ConfigFile, ForwardConfig, HostConfig, TlsAuthConfig } from './schema.js';
+
+export interface Config {
+  site: string;
+  interface?: string;
+  subnet?: Subnet;
+  /** Upper bound of a whole run, ms. */
+  deadlineMs: number;
+  hosts: HostConfig[];
+  router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[] };
+  dhcp: { servers: string[]; windowMs: number };
+  dns: { servers: string[]; records: Record<string, string>; external: string[] };
+  wan: { targets: string[] };
+  ddns: { hostname?: string; resolvers: string[]; publicIp: string[]; ddclientCache?: string; ddclientConf?: string };
+  vpn: { host?: string; proto: 'udp' | 'tcp'; port: number; publicName?: string; tlsAuth?: TlsAuthConfig };
+  graphite?: { url: string; prefix: string; spoolMax: number };
+  history: { path: string; keepMs: number };
+  tui: { refreshMs: number };
+  /** Where the values came from, for the first-run screen and `--help`-style explanations. */
+  source: { file?: string; fromMachine: string[] };
+}
+
+export const DEFAULTS = {
+  site: 'home',
+  deadlineMs: 10_000,
+  /**
+   * dnsmasq pings an address before offering it, delaying its first OFFER by
+   * 3-4 s; a window shorter than that reports a healthy server as missing.
+   */
+  dhcpWindowMs: 6_000,
+  dnsExternal: ['example.com'],
+  wanTargets: ['1.1.1.1', '8.8.8.8'],
+  publicIp: ['https://api.ipify.org'],
+  vpnPort: 1194,
+  historyKeepMs: 90 * 86_400_000,
+  tuiRefreshMs: 30_000,
+  spoolMax: 100_000,
+} as const;
+
+export function resolveConfig(
+  file: ConfigFile,
+  machine: MachineFacts,
+  opts: { file?: string; env?: NodeJS.ProcessEnv } = {},
+): Config {
+  const env = opts.env ?? process.env;
+  const fromMachine: string[] = [];
+  const fill = <T>(key: string, given: T | undefined, found: T | undefined): T | undefined => {
+    if (given !== undefined) return given;
+    if (found !== undefined) fromMachine.push(key);
+    return found;
+  };
+
+  const iface = fill('interface', file.interface, machine.defaultInterface);
+  const ifaceAddr = iface ? machine.interfaces[iface] : undefined;
+  const subnet = file.subnet
+    ? parseCidr(file.subnet)
+    : fill('subnet', undefined, ifaceAddr ? subnetOf(ifaceAddr.address, ifaceAddr.prefix) : undefined);
+  // The default route's gateway is only the router when it leaves by the same interface.
+  const routerIp = fill('router.ip', file.router?.ip, iface === machine.defaultInterface ? machine.gateway : undefined);
+  const dnsServers = fill('dns.servers', file.dns?.servers, machine.resolvers.length ? machine.resolvers : undefined) ?? [];
+
+  const stateHome = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  const prefix = file.graphite?.prefix ?? `netdoctor.${file.site ?? DEFAULTS.site}`;
+
+  return {
+    site: file.site ?? DEFAULTS.site,
+    interface: iface,
+    subnet,
+    deadlineMs: file.deadline ?? DEFAULTS.deadlineMs,
+    hosts: file.hosts ?? [],
+    router: {
+      ip: routerIp,
+      wanIp: file.router?.wanIp,
+      dnsServer: file.router?.dnsServer,
+      forwards: file.router?.forwards ?? [],
+    },
+    dhcp: {
+      servers: file.dhcp?.servers ?? (routerIp ? [routerIp] : []),
+      windowMs: file.dhcp?.window ?? DEFAULTS.dhcpWindowMs,
+    },
+    dns: {
+      servers: dnsServers,
+      records: file.dns?.records ?? {},
+      external: file.dns?.external ?? [...DEFAULTS.dnsExternal],
+    },
+    wan: { targets: file.wan?.targets ?? [...DEFAULTS.wanTargets] },
+    ddns: {
+      hostname: file.ddns?.hostname,
+      resolvers: file.ddns?.resolvers ?? [],
+      publicIp: file.ddns?.publicIp ?? [...DEFAULTS.publicIp],
+      ddclientCache: expandHome(file.ddns?.ddclientCache, env),
+      ddclientConf: expandHome(file.ddns?.ddclientConf, env),
+    },
+    vpn: {
+      host: file.vpn?.host,
+      proto: file.vpn?.proto ?? 'udp',
+      port: file.vpn?.port ?? DEFAULTS.vpnPort,
+      publicName: file.vpn?.publicName ?? file.ddns?.hostname,
+      tlsAuth: file.vpn?.tlsAuth && { ...file.vpn.tlsAuth, file: expandHome(file.vpn.tlsAuth.file, env)! },
+    },
+    graphite: file.graphite && {
+      url: file.graphite.url,
+      prefix,
+      spoolMax: file.graphite.spoolMax ?? DEFAULTS.spoolMax,
+    },
+    history: {
+      path: expandHome(file.history?.path, env) ?? join(stateHome, 'netdoctor', 'history.db'),
+      keepMs: file.history?.keep ?? DEFAULTS.historyKeepMs,
+    },
+    tui: { refreshMs: file.tui?.refresh ?? DEFAULTS.tuiRefreshMs },
+    source: { file: opts.file, fromMachine },
+  };
+}
+
+function expandHome(path: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (path === undefined) return undefined;
+  if (path === '~' || path.startsWith('~/')) return join(env.HOME || homedir(), path.slice(1));
+  return path;
+}
+
+/** The host that carries a role, or the one named (`vpn.host`). */
+export function hostByName(config: Config, name: string | undefined): HostConfig | undefined {
+  return name === undefined ? undefined : config.hosts.find((h) => h.name === name);
+}
+
+export function hostsWithRole(config: Config, role: string): HostConfig[] {
+  return config.hosts.filter((h) => h.roles?.includes(role as never));
+}

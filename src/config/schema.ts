@@ -1,0 +1,177 @@
+/**
+ * The shape of `netdoctor.yaml`. Every key is optional: what is missing is
+ * filled from the machine (see defaults.ts). Objects are strict so that a
+ * typo is an error with a "did you mean", never a silently ignored key.
+ *
+ * Messages are written to follow `<path> "<value>"`, e.g.
+ * `hosts[1].mac "b8:27:eb:00:10" is not a MAC address (…)`.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from '../shared/duration.js';
+import { isIPv4, isMac, normalizeMac, parseCidr } from '../shared/ipv4.js';
+
+const ipv4 = z.string().refine(isIPv4, {
+  message: 'is not an IPv4 address (expected four numbers 0-255 like 192.168.1.10)',
+});
+
+const mac = z
+  .string()
+  .transform(normalizeMac)
+  .refine(isMac, { message: 'is not a MAC address (expected six hex pairs like b8:27:eb:00:00:10)' });
+
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
+  message: 'is not a subnet (expected an address and prefix length like 192.168.1.0/24)',
+});
+
+/** RFC 1123 host names, with or without a trailing dot. */
+const HOSTNAME = /^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+export function isHostname(text: string): boolean {
+  return HOSTNAME.test(text);
+}
+
+const hostname = z.string().refine(isHostname, {
+  message: 'is not a host name (expected letters, digits and hyphens separated by dots, like pi-vpn.home)',
+});
+
+/** Interface names as Linux allows them: at most 15 bytes, no slash or whitespace. */
+const interfaceName = z.string().refine((s) => /^[^\s/:]{1,15}$/.test(s), {
+  message: 'is not a network interface name (expected up to 15 characters like eth0 or wlan0)',
+});
+
+const port = z
+  .number()
+  .int({ message: 'is not a whole number (expected a port 1-65535)' })
+  .min(1, { message: 'is not a port (expected 1-65535)' })
+  .max(65535, { message: 'is not a port (expected 1-65535)' });
+
+/** Durations are written as text (`2s`) or a bare number of seconds; kept as milliseconds. */
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDuration(v) !== undefined, { message: `is not a duration (expected ${DURATION_HINT})` })
+  .transform((v) => parseDuration(v)!);
+
+const url = (schemes: string[], example: string) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `is not a ${schemes.join(' or ')} URL (expected something like ${example})` },
+  );
+
+export const HOST_ROLES = ['dns', 'vpn', 'dhcp', 'graphite', 'ddns', 'web', 'other'] as const;
+
+const host = z.strictObject({
+  name: z.string().refine((s) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(s), {
+    message: 'is not a host name (expected letters, digits, "-", "_" or "." like pi-dns)',
+  }),
+  mac,
+  ip: ipv4,
+  roles: z.array(z.enum(HOST_ROLES)).optional(),
+});
+
+const forward = z.strictObject({
+  proto: z.enum(['udp', 'tcp']).default('udp'),
+  port,
+  to: ipv4,
+  /** Port on the inside host when it differs from the public one. */
+  toPort: port.optional(),
+});
+
+const tlsAuth = z.strictObject({
+  /** The `ta.key` file shared with the server (OpenVPN static key, version 1). */
+  file: z.string().min(1, { message: 'is empty (expected the path of the tls-auth key file)' }),
+  /** `key-direction` of the client: the server uses 0, so clients use 1. */
+  direction: z.union([z.literal(0), z.literal(1)]).optional(),
+  /** `auth` digest of the server; OpenVPN's default is SHA1. */
+  digest: z.enum(['SHA1', 'SHA256', 'SHA384', 'SHA512']).default('SHA1'),
+});
+
+export const configSchema = z.strictObject({
+  /** Name of this network in reports and metric paths. */
+  site: z.string().refine((s) => /^[A-Za-z0-9_-]{1,40}$/.test(s), {
+    message: 'is not a site name (expected letters, digits, "-" or "_", like home)',
+  }).optional(),
+  interface: interfaceName.optional(),
+  /** The LAN; default: the interface's address and prefix. Sweeps never leave it. */
+  subnet: cidr.optional(),
+  /** Upper bound for a whole run; probes run concurrently under it. */
+  deadline: duration.optional(),
+  hosts: z.array(host).optional(),
+  router: z
+    .strictObject({
+      ip: ipv4.optional(),
+      /** The router's public (WAN) address, when known; used to spot CGNAT. */
+      wanIp: ipv4.optional(),
+      dnsServer: ipv4.optional(),
+      forwards: z.array(forward).optional(),
+    })
+    .optional(),
+  dhcp: z
+    .strictObject({
+      servers: z.array(ipv4).optional(),
+      window: duration.optional(),
+    })
+    .optional(),
+  dns: z
+    .strictObject({
+      servers: z.array(ipv4).optional(),
+      records: z.record(hostname, ipv4).optional(),
+      external: z.array(hostname).optional(),
+    })
+    .optional(),
+  wan: z
+    .strictObject({
+      targets: z.array(ipv4).optional(),
+    })
+    .optional(),
+  ddns: z
+    .strictObject({
+      hostname: hostname.optional(),
+      resolvers: z.array(ipv4).optional(),
+      publicIp: z.array(url(['http', 'https', 'dns'], 'https://api.ipify.org')).optional(),
+      ddclientCache: z.string().optional(),
+      ddclientConf: z.string().optional(),
+    })
+    .optional(),
+  vpn: z
+    .strictObject({
+      host: z.string().optional(),
+      proto: z.enum(['udp', 'tcp']).optional(),
+      port: port.optional(),
+      publicName: hostname.optional(),
+      tlsAuth: tlsAuth.optional(),
+    })
+    .optional(),
+  graphite: z
+    .strictObject({
+      url: url(['tcp'], 'tcp://graphite.home:2003'),
+      prefix: z.string().refine((s) => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s), {
+        message: 'is not a metric prefix (expected dot-separated words like netdoctor.home)',
+      }).optional(),
+      /** Most metric lines kept while carbon is unreachable; the oldest go first. */
+      spoolMax: z.number().int().min(0, { message: 'is negative (expected a count of metric lines)' }).optional(),
+    })
+    .optional(),
+  history: z
+    .strictObject({
+      path: z.string().optional(),
+      keep: duration.optional(),
+    })
+    .optional(),
+  tui: z
+    .strictObject({
+      refresh: duration.optional(),
+    })
+    .optional(),
+});
+
+/** The file as written, after validation (durations in ms, MACs normalised). */
+export type ConfigFile = z.infer<typeof configSchema>;
+export type HostConfig = z.infer<typeof host>;
+export type ForwardConfig = z.infer<typeof forward>;
+export type TlsAuthConfig = z.infer<typeof tlsAuth>;
+export type HostRole = (typeof HOST_ROLES)[number];

@@ -1,0 +1,56 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url).pathname;
+const cli = join(root, 'dist/cli.js');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+function loadedBy(args: string[]): string[] {
+  const out = join(mkdtempSync(join(tmpdir(), 'nd-trace-')), 'imports.txt');
+  const r = spawnSync(process.execPath, ['--import', join(root, 'test/support/trace-imports.mjs'), cli, ...args], {
+    env: { ...process.env, NETDOCTOR_TRACE_IMPORTS: out },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(0);
+  return readFileSync(out, 'utf8').trim().split('\n');
+}
+
+describe('the built CLI (dist/cli.js)', () => {
+  it('--version prints the package version', () => {
+    expect(execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+  });
+
+  it('--version loads neither ink, react nor any probe', () => {
+    const urls = loadedBy(['--version']);
+    expect(urls.some((u) => u.endsWith('/dist/program.js'))).toBe(true); // the trace works
+    expect(urls.filter((u) => /node_modules\/(ink|react)\//.test(u))).toEqual([]);
+    expect(urls.filter((u) => /\/dist\/(probes|report|diagnose|commands)\//.test(u))).toEqual([]);
+  });
+
+  it('--help of every command loads no probe and exits 0', () => {
+    for (const args of [['--help'], ['check', '--help'], ['report', '--help'], ['lab', 'up', '--help']]) {
+      const urls = loadedBy(args);
+      expect(urls.filter((u) => /\/dist\/probes\//.test(u) || /node_modules\/ink\//.test(u)), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('usage errors exit 3 with a one-line reason and a suggestion', () => {
+    const r = spawnSync(process.execPath, [cli, 'chek'], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('unknown command "chek" (did you mean "check"?)');
+    const d = spawnSync(process.execPath, [cli, 'check', '--deadline', 'soon'], { encoding: 'utf8' });
+    expect(d.status).toBe(3);
+    expect(d.stderr).toContain('--deadline "soon" is not a duration');
+    expect(d.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown flag is a usage error (exit 3), not a crash', () => {
+    const r = spawnSync(process.execPath, [cli, 'check', '--jsno'], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/unknown option '--jsno'/);
+    expect(r.stderr).toMatch(/Did you mean --json\?/);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../src/shared/duration.js';
+import { broadcastOf, hostAddresses, inSubnet, isIPv4, maskToPrefix, parseCidr, reverseName } from '../../src/shared/ipv4.js';
+import { closest } from '../../src/shared/suggest.js';
+
+describe('durations', () => {
+  it.each([
+    ['500ms', 500], ['2s', 2000], ['1.5s', 1500], ['5m', 300_000], ['24h', 86_400_000], ['90d', 7_776_000_000], ['10', 10_000], [3, 3000],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each(['', 'fast', '2 sec', '-1s', '1e3s'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+  it('formats for people', () => {
+    expect([850, 2500, 200_000, 7_500_000].map(formatDuration)).toEqual(['850ms', '2.5s', '3m20s', '2h5m']);
+  });
+});
+
+describe('IPv4', () => {
+  it('validates addresses strictly', () => {
+    expect(['192.168.1.10', '0.0.0.0', '255.255.255.255'].every(isIPv4)).toBe(true);
+    expect(['192.168.1.300', '192.168.1', '01.2.3.4', ' 1.2.3.4', '1.2.3.4.5'].some(isIPv4)).toBe(false);
+  });
+  it('does subnet arithmetic', () => {
+    const s = parseCidr('192.168.1.77/24')!;
+    expect(s.cidr).toBe('192.168.1.0/24');
+    expect(broadcastOf(s)).toBe('192.168.1.255');
+    expect(hostAddresses(s)).toHaveLength(254);
+    expect(inSubnet('192.168.1.254', s)).toBe(true);
+    expect(inSubnet('192.168.2.1', s)).toBe(false);
+    expect(maskToPrefix('255.255.252.0')).toBe(22);
+    expect(maskToPrefix('255.0.255.0')).toBeUndefined();
+    expect(reverseName('192.168.1.10')).toBe('10.1.168.192.in-addr.arpa');
+  });
+});
+
+describe('did you mean', () => {
+  it('suggests close names and nothing for far ones', () => {
+    expect(closest('hostz', ['hosts', 'dns'])).toBe('hosts');
+    expect(closest('rolse', ['name', 'roles'])).toBe('roles');
+    expect(closest('banana', ['hosts', 'dns'])).toBeUndefined();
+  });
+});
