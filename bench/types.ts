@@ -1,0 +1,45 @@
+/**
+ * Benchmarks are not tests: they measure, side by side in one run, how long
+ * netdoctor and the tools people would otherwise use take to reach a verdict,
+ * and whether each verdict was right. `bench/run.ts` runs every section and
+ * writes docs/benchmarks.md.
+ */
+export interface BenchRow {
+  /** What was measured, e.g. "DHCP verdict, one server (first contact)". */
+  scenario: string;
+  /** `netdoctor`, `check_dhcp`, `nmap broadcast-dhcp-discover`, `fping -g`… */
+  tool: string;
+  /** Every run's time to verdict, ms. */
+  samplesMs: number[];
+  /** Did the tool's verdict match the truth of the lab? null when it gives none. */
+  correct: boolean | null;
+  note?: string;
+}
+
+export interface BenchSection {
+  title: string;
+  rows: BenchRow[];
+  /** Figures that are not times (peak RSS, diagnoses per second), shown as given. */
+  figures?: Array<{ name: string; value: string }>;
+  notes?: string[];
+}
+
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Times `fn` `runs` times, sequentially, returning the samples in ms. */
+export async function timeRuns<T>(runs: number, fn: (i: number) => Promise<T>, check?: (r: T) => boolean): Promise<{ samplesMs: number[]; correct: boolean }> {
+  const samplesMs: number[] = [];
+  let correct = true;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = await fn(i);
+    samplesMs.push(performance.now() - t0);
+    if (check && !check(r)) correct = false;
+  }
+  return { samplesMs, correct };
+}
