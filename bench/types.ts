@@ -43,3 +43,20 @@ export async function timeRuns<T>(runs: number, fn: (i: number) => Promise<T>, c
   }
   return { samplesMs, correct };
 }
+
+/** What a benchmark section gets: one lab, built by bench/run.ts, shared by every section in turn. */
+export interface BenchLab {
+  prefix: string;
+  /** Runs a command inside a lab node (`ip netns exec <prefix>-<node> …`). */
+  exec(node: string, argv: string[], opts?: { timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  fault(...names: string[]): Promise<void>;
+  heal(): Promise<void>;
+  /** The lab's netdoctor.yaml (as `netdoctor lab config`). */
+  configYaml(): string;
+  /** Writes a config file readable from inside the lab and returns its path. */
+  writeConfig(yaml: string): string;
+  /** `node dist/cli.js …args` inside a node. */
+  runNetdoctor(node: string, args: string[], opts?: { timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export type BenchFn = (lab: BenchLab, opts: { runs: number; log: (line: string) => void }) => Promise<BenchSection>;
