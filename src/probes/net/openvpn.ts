@@ -224,6 +224,8 @@ export function judgeReply(buf: Uint8Array, sessionId: Buffer, tlsAuth?: TlsAuth
   if (!parsed.ok) return { answer: false, why: parsed.why };
   const p = parsed.packet;
   if (p.opcode !== OPCODE.CONTROL_HARD_RESET_SERVER_V2) return { answer: false, why: `opcode ${p.opcode}, not HARD_RESET_SERVER_V2` };
+  // A hard reset always starts key 0; any other key id is not a reply to our reset.
+  if (p.keyId !== 0) return { answer: false, why: `key id ${p.keyId} on a hard reset` };
   if (tlsAuth && !p.hmacValid) return { answer: false, why: 'the reply\'s tls-auth HMAC does not verify with the configured key' };
   if (!p.remoteSessionId || !p.remoteSessionId.equals(sessionId)) return { answer: false, why: 'the reply is for another session' };
   if (!p.acks.includes(0)) return { answer: false, why: 'the reply does not acknowledge our reset' };

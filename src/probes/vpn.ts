@@ -1,0 +1,345 @@
+/**
+ * Is the OpenVPN server answering, where it should be and where the router
+ * sends the world? A credential-less handshake (net/openvpn.ts) to:
+ *
+ * inside (default)
+ *   - `expected`: the VPN host's configured address (`hosts[]` entry named by
+ *     `vpn.host`, or the first host with role `vpn`);
+ *   - `found`: where the hosts probe found that host's MAC, when it moved;
+ *   - `forward`: every `router.forwards` target for the VPN protocol and port,
+ *     so a forward left pointing at the old address is caught.
+ * outside (`--vantage outside`, e.g. cron on a VPS)
+ *   - `resolve` the public name (`vpn.publicName`, default `ddns.hostname`), then
+ *   - `public`: a handshake to each address it resolves to: the internet path
+ *     through the DDNS name and the port forward.
+ *
+ * The public address is deliberately not tried from inside: that tests the
+ * router's NAT loopback (hairpinning), which many home routers lack, not the
+ * path the outside world takes.
+ *
+ * One handshake per distinct endpoint; an endpoint that plays several roles
+ * (the forward target is usually the expected address) gets one observation
+ * per role, carrying the same result, so rules can ask about each role.
+ */
+import { readFile } from 'node:fs/promises';
+import { hostByName, hostsWithRole, type Config } from '../config/resolve.js';
+import { errorMessage } from '../shared/errors.js';
+import { isIPv4, isLinkLocal } from '../shared/ipv4.js';
+import { didYouMean } from '../shared/suggest.js';
+import { addressesOf, queryDns, type DnsResult } from './net/dns-client.js';
+import { openvpnHandshake, parseStaticKey, TlsAuthKeyError, tlsAuthFromKey, type HandshakeResult, type TlsAuth } from './net/openvpn.js';
+import type { Observation, Probe, ProbeContext } from './types.js';
+
+export type VpnTarget = 'expected' | 'found' | 'forward' | 'public' | 'nat-loopback';
+
+export interface HandshakeData {
+  address: string;
+  port: number;
+  proto: 'udp' | 'tcp';
+  target: VpnTarget;
+  /** Every role this endpoint plays in this run (`expected`, `forward`…); `target` is this observation's. */
+  targets: VpnTarget[];
+  /** The tls-auth HMAC was used. */
+  signed: boolean;
+  serverSessionId?: string;
+  attempts: number;
+  /** Socket error behind refused / host-unreachable / no-route, e.g. `ECONNREFUSED`. */
+  errorCode?: string;
+  /** Packets that came back but were not an answer to our reset (wrong session, bad HMAC…). */
+  ignored: number;
+  ignoredWhy?: string;
+  elapsedMs: number;
+  /** The `router.forwards` entry behind a `forward` target: its public port. */
+  forwardPort?: number;
+  /** The host's configured address, on `found` observations. */
+  expectedAddress?: string;
+}
+
+export interface ResolveData {
+  name: string;
+  addresses: string[];
+  resolvers: string[];
+  rcode?: string;
+}
+
+/** Answers normally arrive in milliseconds; silence is given this long (ARP failure takes ~3 s to surface). */
+export const HANDSHAKE_TIMEOUT_MS = 4000;
+/** Kept free before the run's deadline so the last observation is still emitted in time. */
+const DEADLINE_MARGIN_MS = 250;
+const MAX_PUBLIC_ADDRESSES = 4;
+
+type Role = { target: VpnTarget; forwardPort?: number; expectedAddress?: string };
+
+/** One handshake per distinct endpoint, shared by every role that points there. */
+class Handshakes {
+  private readonly byEndpoint = new Map<string, { result: Promise<HandshakeResult | undefined>; targets: VpnTarget[] }>();
+  constructor(
+    private readonly ctx: ProbeContext,
+    private readonly tlsAuth: TlsAuth | undefined,
+    private readonly hostLabel: string,
+  ) {}
+
+  /** Handshakes (or joins the handshake already under way) and emits this role's observation. */
+  async check(address: string, port: number, proto: 'udp' | 'tcp', role: Role): Promise<void> {
+    const key = `${address}:${port}/${proto}`;
+    let entry = this.byEndpoint.get(key);
+    if (!entry) {
+      entry = { result: this.handshake(address, port, proto), targets: [] };
+      this.byEndpoint.set(key, entry);
+    }
+    entry.targets.push(role.target);
+    const result = await entry.result;
+    if (result) emitHandshake(this.ctx, result, role, entry.targets, this.hostLabel);
+  }
+
+  private async handshake(address: string, port: number, proto: 'udp' | 'tcp'): Promise<HandshakeResult | undefined> {
+    const timeoutMs = Math.min(HANDSHAKE_TIMEOUT_MS, this.ctx.deadline - Date.now() - DEADLINE_MARGIN_MS);
+    if (timeoutMs <= 0) return undefined;
+    const r = await openvpnHandshake({ address, port, proto, tlsAuth: this.tlsAuth, timeoutMs, signal: this.ctx.signal });
+    return r.outcome === 'aborted' ? undefined : r;
+  }
+}
+
+export const vpnProbe: Probe = {
+  name: 'vpn',
+  title: 'OpenVPN answers a handshake at the VPN host, the port-forward target and (outside) the public name',
+  vantages: ['inside', 'outside'],
+  async run(ctx) {
+    const { vpn } = ctx.config;
+    const tlsAuth = await loadTlsAuth(ctx);
+    if (tlsAuth === null) return;
+    if (ctx.vantage === 'outside') return runOutside(ctx, tlsAuth);
+
+    const host = vpnHost(ctx);
+    if (host === null) return;
+    const forwards = ctx.config.router.forwards.filter((f) => f.proto === vpn.proto && (f.toPort ?? f.port) === vpn.port);
+    if (!host && forwards.length === 0) {
+      notConfigured(ctx, 'nothing to check: name the VPN host (vpn.host, or a hosts[] entry with role vpn) or its port forward (router.forwards)');
+      return;
+    }
+    const hs = new Handshakes(ctx, tlsAuth, host?.name ?? '');
+    const checks: Array<Promise<void>> = [];
+    if (host) checks.push(hs.check(host.ip, vpn.port, vpn.proto, { target: 'expected' }));
+    for (const f of forwards) checks.push(hs.check(f.to, f.toPort ?? f.port, vpn.proto, { target: 'forward', forwardPort: f.port }));
+    // The hosts probe may still be sweeping: the handshakes above do not wait for it.
+    if (host) checks.push(followMovedHost(ctx, hs, host));
+    await Promise.all(checks);
+  },
+};
+
+/** Where the hosts probe found the VPN host's MAC, when that is not its configured address. */
+async function followMovedHost(ctx: ProbeContext, hs: Handshakes, host: { name: string; ip: string }): Promise<void> {
+  const hosts = await ctx.resultsOf('hosts');
+  const obs = hosts?.find((o) => o.check === 'host' && o.subject === host.name);
+  const actual = (obs?.data as { actualIp?: string } | undefined)?.actualIp;
+  if (!actual || !isIPv4(actual) || actual === host.ip) return;
+  await hs.check(actual, ctx.config.vpn.port, ctx.config.vpn.proto, { target: 'found', expectedAddress: host.ip });
+}
+
+function emitHandshake(
+  ctx: ProbeContext,
+  r: HandshakeResult,
+  role: Role,
+  targets: VpnTarget[],
+  hostLabel: string,
+): Observation {
+  const where = `${r.address}:${r.port}/${r.proto}`;
+  const what = describeTarget(role, ctx.config, hostLabel);
+  const data: HandshakeData = {
+    address: r.address,
+    port: r.port,
+    proto: r.proto,
+    target: role.target,
+    targets: [...new Set(targets)],
+    signed: r.signed,
+    attempts: r.attempts,
+    ignored: r.ignored,
+    elapsedMs: r.elapsedMs,
+    ...(r.serverSessionId ? { serverSessionId: r.serverSessionId } : {}),
+    ...(r.errorCode ? { errorCode: r.errorCode } : {}),
+    ...(r.ignoredWhy ? { ignoredWhy: r.ignoredWhy } : {}),
+    ...(role.forwardPort !== undefined ? { forwardPort: role.forwardPort } : {}),
+    ...(role.expectedAddress ? { expectedAddress: role.expectedAddress } : {}),
+  };
+  const verdict = verdictOf(r, where, what);
+  return ctx.emit({
+    check: 'handshake',
+    subject: where,
+    status: verdict.status,
+    reason: verdict.reason,
+    summary: verdict.summary,
+    labels: { target: role.target, host: hostLabel, address: r.address, port: String(r.port), proto: r.proto },
+    values: { ok: r.outcome === 'answered' ? 1 : 0, ...(r.rttMs !== undefined ? { rtt_ms: r.rttMs } : {}) },
+    data,
+    durationMs: r.elapsedMs,
+  });
+}
+
+function describeTarget(role: Role, config: Config, hostLabel: string): string {
+  switch (role.target) {
+    case 'expected':
+      return `${hostLabel || 'the VPN host'}'s configured address`;
+    case 'found':
+      return `${hostLabel || 'the VPN host'}'s current address (it moved from ${role.expectedAddress})`;
+    case 'forward':
+      return `the router's port forward ${config.vpn.proto}/${role.forwardPort} target`;
+    case 'public':
+      return `the public name ${config.vpn.publicName}`;
+    case 'nat-loopback':
+      return 'the public address from inside (NAT loopback)';
+  }
+}
+
+export function verdictOf(r: HandshakeResult, where: string, what: string): { status: Observation['status']; reason: string; summary: string } {
+  switch (r.outcome) {
+    case 'answered':
+      return { status: 'ok', reason: 'answered', summary: `OpenVPN answers at ${where} (${what}) in ${r.rttMs} ms${r.signed ? ', tls-auth signed' : ''}` };
+    case 'refused':
+      return {
+        status: 'fail',
+        reason: 'refused',
+        summary: `nothing listens on ${where} (${what}): ${r.proto === 'udp' ? 'ICMP port unreachable' : 'connection refused'}`,
+      };
+    case 'host-unreachable':
+      return { status: 'fail', reason: 'host-unreachable', summary: `no host at ${r.address} (${what}): host unreachable` };
+    case 'no-route':
+      return {
+        status: 'error',
+        reason: 'no-route',
+        summary: `cannot reach ${r.address} (${what}) from here: no route${isLinkLocal(r.address) ? ' to a link-local address' : ''}`,
+      };
+    case 'no-reply':
+      return {
+        status: 'error',
+        reason: 'no-reply',
+        summary: r.signed
+          ? `no answer from ${where} (${what}) to a tls-auth signed handshake in ${r.elapsedMs} ms: unknown — a firewall, or the key, key-direction or digest differs from the server's`
+          : `no answer from ${where} (${what}) in ${r.elapsedMs} ms: unknown, not down — a server with tls-auth or tls-crypt ignores unsigned handshakes (set vpn.tlsAuth to check it)${r.errorCode ? `; ${r.errorCode}` : ''}`,
+      };
+    case 'aborted':
+    case 'error':
+      return { status: 'error', reason: 'socket-error', summary: `could not send a handshake to ${where} (${what}): ${r.detail ?? r.errorCode ?? 'error'}` };
+  }
+}
+
+/**
+ * The VPN host from `vpn.host`: a hosts[] name or an address. Returns
+ * undefined when none is configured, null after reporting a bad name.
+ */
+function vpnHost(ctx: ProbeContext): { name: string; ip: string } | undefined | null {
+  const { config } = ctx;
+  const name = config.vpn.host;
+  if (name === undefined) return hostsWithRole(config, 'vpn')[0];
+  const host = hostByName(config, name);
+  if (host) return host;
+  if (isIPv4(name)) return { name, ip: name };
+  notConfigured(ctx, `vpn.host ${JSON.stringify(name)} is not one of hosts[].name${didYouMean(name, config.hosts.map((h) => h.name))} (expected the name of a hosts entry, or an address)`);
+  return null;
+}
+
+/** The tls-auth key, or undefined when none is configured, or null after reporting why it cannot be used. */
+async function loadTlsAuth(ctx: ProbeContext): Promise<TlsAuth | undefined | null> {
+  const cfg = ctx.config.vpn.tlsAuth;
+  if (!cfg) return undefined;
+  let text: string;
+  try {
+    text = await readFile(cfg.file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      ctx.emit({
+        check: 'probe', subject: 'vpn', status: 'error', reason: 'permission',
+        summary: `cannot read the tls-auth key ${cfg.file} (vpn.tlsAuth.file): permission denied — run netdoctor as root, or give its user read access to that file`,
+      });
+    } else {
+      notConfigured(ctx, `the tls-auth key vpn.tlsAuth.file ${JSON.stringify(cfg.file)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? errorMessage(err)})`} (expected the ta.key shared with the server)`);
+    }
+    return null;
+  }
+  try {
+    return tlsAuthFromKey(parseStaticKey(text), cfg.direction, cfg.digest);
+  } catch (err) {
+    if (!(err instanceof TlsAuthKeyError)) throw err;
+    notConfigured(ctx, `vpn.tlsAuth.file ${JSON.stringify(cfg.file)} ${err.message}`);
+    return null;
+  }
+}
+
+function notConfigured(ctx: ProbeContext, summary: string): void {
+  ctx.emit({ check: 'probe', subject: 'vpn', status: 'error', reason: 'not-configured', summary });
+}
+
+/** Resolvers for the public name: the configured DNS servers (default: this machine's /etc/resolv.conf), as the world would ask. */
+function publicResolvers(config: Config): string[] {
+  return config.dns.servers.filter(isIPv4);
+}
+
+async function runOutside(ctx: ProbeContext, tlsAuth: TlsAuth | undefined): Promise<void> {
+  const { vpn } = ctx.config;
+  const name = vpn.publicName;
+  if (!name) {
+    notConfigured(ctx, 'from outside there is nothing to check without a public name: set vpn.publicName (or ddns.hostname)');
+    return;
+  }
+  const resolvers = publicResolvers(ctx.config);
+  if (resolvers.length === 0) {
+    notConfigured(ctx, `no DNS server to resolve ${name}: set dns.servers (this machine's /etc/resolv.conf has none)`);
+    return;
+  }
+  const started = Date.now();
+  const res = await resolveName(ctx, name, resolvers);
+  const addresses = res.addresses.slice(0, MAX_PUBLIC_ADDRESSES);
+  ctx.emit({
+    check: 'resolve',
+    subject: name,
+    status: res.status,
+    reason: res.reason,
+    summary: res.summary,
+    labels: { name },
+    data: { name, addresses: res.addresses, resolvers: res.asked, ...(res.rcode ? { rcode: res.rcode } : {}) } satisfies ResolveData,
+    durationMs: Date.now() - started,
+  });
+  const hs = new Handshakes(ctx, tlsAuth, vpn.host ?? '');
+  await Promise.all(addresses.map((a) => hs.check(a, vpn.port, vpn.proto, { target: 'public' })));
+}
+
+interface Resolution {
+  status: Observation['status'];
+  reason: string;
+  summary: string;
+  addresses: string[];
+  asked: string[];
+  rcode?: string;
+}
+
+/** Asks the resolvers in turn until one gives an answer (NOERROR with addresses, or NXDOMAIN). */
+async function resolveName(ctx: ProbeContext, name: string, resolvers: string[]): Promise<Resolution> {
+  const asked: string[] = [];
+  let last: DnsResult | undefined;
+  for (const server of resolvers) {
+    if (ctx.signal.aborted || Date.now() >= ctx.deadline - DEADLINE_MARGIN_MS) break;
+    asked.push(server);
+    const r = await queryDns({ server, name, type: 'A', timeoutMs: 1000, attempts: 2, deadline: ctx.deadline - DEADLINE_MARGIN_MS, signal: ctx.signal });
+    last = r;
+    const addresses = addressesOf(r);
+    if (addresses.length > 0) {
+      return { status: 'ok', reason: 'resolved', summary: `${name} resolves to ${addresses.join(', ')} (asked ${server})`, addresses, asked };
+    }
+    if (r.outcome === 'answered' && r.reply?.rcodeName === 'NXDOMAIN') {
+      return { status: 'fail', reason: 'nxdomain', summary: `${name} does not exist (NXDOMAIN from ${server})`, addresses: [], asked, rcode: 'NXDOMAIN' };
+    }
+  }
+  if (last?.outcome === 'answered' && last.reply) {
+    const rcode = last.reply.rcodeName;
+    return rcode === 'NOERROR'
+      ? { status: 'fail', reason: 'no-answer', summary: `${name} has no address record (NOERROR, empty; asked ${asked.join(', ')})`, addresses: [], asked, rcode }
+      : { status: 'fail', reason: rcode.toLowerCase(), summary: `${name} did not resolve: ${rcode} from ${last.server}`, addresses: [], asked, rcode };
+  }
+  return {
+    status: 'fail',
+    reason: 'timeout',
+    summary: `${name} did not resolve: no answer from ${asked.join(', ') || 'any resolver'}${last?.error ? ` (${last.error})` : ''}`,
+    addresses: [],
+    asked,
+  };
+}
