@@ -1,0 +1,186 @@
+/**
+ * DNS: time to a verdict, and whether it is the right one, for netdoctor and
+ * the tools a person would reach for — `dig` and the monitoring-plugins
+ * `check_dig` — in the same lab run, healthy and with every DNS server dead
+ * (port closed: `dns-down`; address silent: `unplugged-pi`).
+ *
+ * Every tool runs inside the lab's `client` node. netdoctor is timed as a
+ * user runs it (`check --only dns --json`, node start-up included) and, in a
+ * second row, as the probe alone under the runner (still a fresh node
+ * process), which isolates the probe from the CLI around it.
+ */
+import { resolve } from 'node:path';
+import YAML from 'yaml';
+import { median, timeRuns, type BenchFn, type BenchRow } from './types.js';
+
+type Truth = 'healthy' | 'refused' | 'unreachable';
+
+interface Scenario {
+  name: string;
+  faults: string[];
+  /** What every configured DNS server really is in this scenario. */
+  truth: Truth;
+  label: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'healthy', faults: [], truth: 'healthy', label: 'healthy' },
+  { name: 'dns-down', faults: ['dns-down'], truth: 'refused', label: 'all servers dead: port closed (dns-down)' },
+  { name: 'unplugged-pi', faults: ['unplugged-pi'], truth: 'unreachable', label: 'all servers dead: address silent (unplugged-pi)' },
+];
+
+const CHECK_DIG = '/usr/lib/nagios/plugins/check_dig';
+/** dig's defaults are 3 tries of 5 s; check_dig's 10 s. Leave room above them. */
+const TOOL_TIMEOUT_MS = 40_000;
+
+interface LabDns {
+  servers: string[];
+  records: Record<string, string>;
+  external: string[];
+  hostIps: string[];
+}
+
+function labDns(yamlText: string): LabDns {
+  const doc = (YAML.parse(yamlText) ?? {}) as {
+    dns?: { servers?: string[]; records?: Record<string, string>; external?: string[] };
+    router?: { dnsServer?: string };
+    hosts?: Array<{ ip: string }>;
+  };
+  const servers = [...new Set([...(doc.dns?.servers ?? []), ...(doc.router?.dnsServer ? [doc.router.dnsServer] : [])])];
+  return { servers, records: doc.dns?.records ?? {}, external: doc.dns?.external ?? ['example.com'], hostIps: (doc.hosts ?? []).map((h) => h.ip) };
+}
+
+interface DnsObs {
+  probe: string;
+  check: string;
+  subject: string;
+  reason: string;
+}
+
+/** Server → reason, from the dns `server` observations. */
+function serverVerdicts(observations: readonly DnsObs[]): Map<string, string> {
+  return new Map(observations.filter((o) => o.probe === 'dns' && o.check === 'server').map((o) => [o.subject, o.reason]));
+}
+
+function netdoctorCorrect(verdicts: Map<string, string>, lab: LabDns, truth: Truth): boolean {
+  return lab.servers.length > 0 && lab.servers.every((s) => verdicts.get(s) === truth);
+}
+
+/** dig's verdict from its text output: what a person reading it would conclude. */
+export function digVerdict(out: string): Truth | 'other' {
+  if (/connection refused/i.test(out)) return 'refused';
+  if (/timed out|no servers could be reached|host unreachable|network unreachable/i.test(out)) return 'unreachable';
+  if (/status: NOERROR/.test(out)) return 'healthy';
+  return 'other';
+}
+
+/** The probe alone under the runner, in a fresh node, printing its observations as JSON. */
+const DIRECT_SCRIPT = `
+const [configPath, root] = process.argv.slice(1);
+const { loadConfig } = await import(root + '/dist/config/load.js');
+const { runProbes } = await import(root + '/dist/probes/runner.js');
+const { dnsProbe } = await import(root + '/dist/probes/dns.js');
+const config = loadConfig({ configPath });
+const r = await runProbes({ config, selection: { run: [dnsProbe], skipped: [] }, vantage: 'inside', deadlineMs: config.deadlineMs });
+process.stdout.write(JSON.stringify(r.observations));
+`;
+
+export const dnsBench: BenchFn = async (lab, { runs, log }) => {
+  const yamlText = lab.configYaml();
+  const dns = labDns(yamlText);
+  const configPath = lab.writeConfig(yamlText);
+  const root = resolve('.');
+  const [recordName, recordIp] = Object.entries(dns.records)[0] ?? ['pi-vpn.home', '192.168.1.20'];
+  const server = dns.servers[0] ?? '192.168.1.10';
+  const questions = Object.keys(dns.records).length + dns.external.length + dns.hostIps.length;
+  const rows: BenchRow[] = [];
+  const notes: string[] = [
+    `Servers asked: ${dns.servers.join(', ') || '(none)'}; netdoctor asks all ${questions} questions of each (records, external names, PTR of every host) in parallel under the run deadline.`,
+    `dig and check_dig ask one question (${recordName} A, expecting ${recordIp}) of ${server}, with their default timeouts — the quickest thing a person would type.`,
+    'Correct means: netdoctor names every server healthy / refused / unreachable as the lab really is; dig and check_dig print a result from which a reader would conclude the same (exit status and message).',
+  ];
+  const figures: Array<{ name: string; value: string }> = [];
+  let checkUsable = true;
+
+  for (const sc of SCENARIOS) {
+    await lab.heal();
+    if (sc.faults.length) await lab.fault(...sc.faults);
+    log(`dns bench: ${sc.label}`);
+    const seen: Record<string, Set<string>> = {};
+    const remember = (tool: string, what: string) => (seen[tool] ??= new Set()).add(what);
+
+    if (checkUsable) {
+      const r = await timeRuns(
+        runs,
+        () => lab.runNetdoctor('client', ['check', '--only', 'dns', '--json', '--config', configPath], { timeoutMs: TOOL_TIMEOUT_MS }),
+        (res) => {
+          try {
+            const verdicts = serverVerdicts((JSON.parse(res.stdout) as { observations: DnsObs[] }).observations);
+            remember('check', [...verdicts].map(([s, v]) => `${s} ${v}`).join(', '));
+            return netdoctorCorrect(verdicts, dns, sc.truth);
+          } catch {
+            remember('check', `exit ${res.code}: ${(res.stderr || res.stdout).trim().split('\n')[0]}`);
+            return false;
+          }
+        },
+      );
+      if ([...(seen.check ?? [])].some((s) => /not built yet/.test(s))) {
+        checkUsable = false;
+        notes.push('`netdoctor check` was not built yet in this tree: only the probe-alone row was measured.');
+      } else {
+        rows.push({ scenario: `DNS verdict, ${sc.label}`, tool: 'netdoctor check --only dns', ...r, note: [...(seen.check ?? [])].join(' | ') });
+      }
+    }
+
+    const direct = await timeRuns(
+      runs,
+      () => lab.exec('client', ['node', '--input-type=module', '-e', DIRECT_SCRIPT, configPath, root], { timeoutMs: TOOL_TIMEOUT_MS }),
+      (res) => {
+        try {
+          const verdicts = serverVerdicts(JSON.parse(res.stdout) as DnsObs[]);
+          remember('direct', [...verdicts].map(([s, v]) => `${s} ${v}`).join(', '));
+          return netdoctorCorrect(verdicts, dns, sc.truth);
+        } catch {
+          remember('direct', `exit ${res.code}: ${res.stderr.trim().split('\n')[0]}`);
+          return false;
+        }
+      },
+    );
+    rows.push({ scenario: `DNS verdict, ${sc.label}`, tool: 'netdoctor dns probe alone (node + runner)', ...direct, note: [...(seen.direct ?? [])].join(' | ') });
+
+    const dig = await timeRuns(
+      runs,
+      () => lab.exec('client', ['dig', `@${server}`, recordName, 'A'], { timeoutMs: TOOL_TIMEOUT_MS }),
+      (res) => {
+        const v = digVerdict(res.stdout + res.stderr);
+        remember('dig', `exit ${res.code} → ${v}`);
+        if (sc.truth === 'healthy') return v === 'healthy' && new RegExp(`\\s${recordIp.replace(/\./g, '\\.')}\\s*$`, 'm').test(res.stdout);
+        return v === sc.truth;
+      },
+    );
+    rows.push({ scenario: `DNS verdict, ${sc.label}`, tool: `dig @${server} ${recordName} (defaults: 3 tries x 5 s)`, ...dig, note: [...(seen.dig ?? [])].join(' | ') });
+
+    const checkDig = await timeRuns(
+      runs,
+      () => lab.exec('client', [CHECK_DIG, '-H', server, '-l', recordName, '-a', recordIp], { timeoutMs: TOOL_TIMEOUT_MS }),
+      (res) => {
+        const text = res.stdout + res.stderr;
+        remember('check_dig', `exit ${res.code}: ${text.trim().split('\n')[0].slice(0, 100)}`);
+        if (sc.truth === 'healthy') return res.code === 0;
+        return res.code === 2 && (sc.truth === 'refused' ? /refused/i.test(text) : /timed out|unreachable|no servers/i.test(text));
+      },
+    );
+    rows.push({ scenario: `DNS verdict, ${sc.label}`, tool: 'check_dig -H … -l … -a … (default 10 s)', ...checkDig, note: [...(seen.check_dig ?? [])].join(' | ') });
+
+    // Ratios against netdoctor as a user runs it (`check`), or the probe alone until `check` exists.
+    const ours = rows.find((r) => r.scenario === `DNS verdict, ${sc.label}` && r.tool.startsWith('netdoctor check')) ?? rows.find((r) => r.scenario === `DNS verdict, ${sc.label}` && r.tool.startsWith('netdoctor'))!;
+    figures.push({
+      name: `${sc.label}: median time of dig, check_dig relative to ${ours.tool}`,
+      value: `dig ${(median(dig.samplesMs) / median(ours.samplesMs)).toFixed(2)}x, check_dig ${(median(checkDig.samplesMs) / median(ours.samplesMs)).toFixed(2)}x`,
+    });
+  }
+  await lab.heal();
+  return { title: 'DNS probe: time to verdict', rows, figures, notes };
+};
+
+export default dnsBench;
