@@ -233,7 +233,7 @@ export async function queryDns(opts: DnsQueryOptions): Promise<DnsResult> {
     if (reply.flags.tc) await retryOverTcp(reply);
   } catch (err) {
     if (err instanceof Final) {
-      result.outcome = err.outcome;
+      result.outcome = err.outcome === 'timeout' && result.rejected > 0 ? 'malformed' : err.outcome;
       if (err.outcome !== 'timeout' && err.outcome !== 'aborted') result.error = err.message;
     } else if (err instanceof TryTimeout) {
       result.outcome = result.rejected > 0 ? 'malformed' : 'timeout';
