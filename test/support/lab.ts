@@ -1,0 +1,280 @@
+/**
+ * The vitest harness for lab tests: each `describeLab` block gets its own lab
+ * (unique prefix `t<pid>n<k>`), built in beforeAll and torn down in afterAll
+ * — also when a test throws, and on SIGINT/SIGTERM or exit of the test
+ * process. Only the processes the lab started are stopped, by pid.
+ *
+ *   describeLab('dns probe', (lab) => {
+ *     it('answers', async () => {
+ *       const obs = await lab().runProbe('client', 'dns');
+ *       …
+ *     });
+ *   });
+ *
+ * Without root or the Debian packages the block is skipped with one console
+ * line saying why; with NETDOCTOR_LAB=required it fails with that reason.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Lab, labUnavailableReason } from '../../src/lab/lab.js';
+import { run, isAlive, processStartTime } from '../../src/lab/sys.js';
+import type { LabNode } from '../../src/lab/topology.js';
+import type { Observation } from '../../src/probes/types.js';
+
+export type { LabNode } from '../../src/lab/topology.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RUN_PROBE = join(REPO, 'test', 'support', 'run-probe.mjs');
+const CLI = join(REPO, 'dist', 'cli.js');
+
+/** Why lab tests cannot run here (not root, missing commands), or undefined. */
+export const LAB_SKIP_REASON: string | undefined = labUnavailableReason();
+
+export interface RunOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestLab {
+  prefix: string;
+  stateDir: string;
+  /** Namespace name of a node. */
+  ns(node: LabNode): string;
+  /** Runs a command inside a node (default time limit 30 s; exit 124 when it overran). */
+  exec(node: LabNode, argv: string[], opts?: { timeoutMs?: number; input?: string }): Promise<RunOutput>;
+  fault(...names: string[]): Promise<void>;
+  heal(): Promise<void>;
+  /** The lab's netdoctor.yaml (as `netdoctor lab config`). */
+  configYaml(): string;
+  /** The tls-auth OpenVPN instance on pi-vpn; `direction` is the client's (the server uses 0). */
+  tlsAuth: { keyFile: string; direction: 0 | 1; digest: string; port: number };
+  /** The router dnsmasq's lease file. */
+  leaseFile: string;
+  /**
+   * Runs one probe from the BUILT dist/ (run `npx tsc -p tsconfig.build.json` first) inside a node
+   * and returns its observations. `configYaml` defaults to the lab's config, `vantage` to inside.
+   */
+  runProbe(node: LabNode, probe: string, opts?: RunProbeOptions): Promise<Observation[]>;
+  /** Same, for a probe module that is not (yet) in dist/probes: an absolute path to a .js/.mjs file. */
+  runProbeModule(node: LabNode, modulePath: string, opts?: RunProbeOptions): Promise<Observation[]>;
+  /**
+   * `node dist/cli.js …args` inside a node. It runs in `<stateDir>/work`, which holds the lab's
+   * netdoctor.yaml (so `check` picks it up without --config), with HOME and XDG dirs inside the
+   * state dir so nothing touches the real user's files.
+   */
+  runNetdoctor(node: LabNode, args: string[], opts?: { timeoutMs?: number; env?: Record<string, string> }): Promise<RunOutput>;
+  /** Writes a config file (readable from every node) and returns its path. */
+  writeConfig(yaml: string, name?: string): string;
+  /** IPv4 addresses on a node's interface (default eth0). */
+  addresses(node: LabNode, iface?: string): Promise<string[]>;
+  /** The underlying lab, for anything the harness does not wrap. */
+  lab: Lab;
+}
+
+export interface RunProbeOptions {
+  configYaml?: string;
+  deadlineMs?: number;
+  options?: Record<string, unknown>;
+  vantage?: 'inside' | 'outside';
+}
+
+// ------------------------------------------------------------------ cleanup
+
+const live = new Set<Lab>();
+let handlersInstalled = false;
+
+function installCleanupHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const downAll = () => {
+    for (const lab of live) {
+      try {
+        lab.downSync();
+      } catch {
+        // keep going: the other labs must still come down
+      }
+    }
+    live.clear();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      downAll();
+      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]);
+    });
+  }
+  process.once('exit', downAll);
+}
+
+const HARNESS_PREFIX = /^t(\d+)n\d+$/;
+
+/**
+ * Labs left by a test process that was killed outright (SIGKILL, OOM) before
+ * its handlers ran: their owner is gone, so nobody else will take them down.
+ */
+async function reapOrphanedLabs(): Promise<void> {
+  for (const prefix of Lab.list()) {
+    if (!HARNESS_PREFIX.test(prefix)) continue;
+    let owner: number;
+    try {
+      owner = Lab.open(prefix).ownerPid;
+    } catch {
+      continue;
+    }
+    const start = processStartTime(owner);
+    if (owner > 0 && owner !== process.pid && (start === undefined || !isAlive({ pid: owner, startTime: start }))) {
+      await Lab.destroy(prefix).catch(() => {});
+    }
+  }
+}
+
+// ------------------------------------------------------------------ describeLab
+
+let labCount = 0;
+let skipAnnounced = false;
+
+export function describeLab(name: string, fn: (lab: () => TestLab) => void, opts: { faults?: string[] } = {}): void {
+  if (LAB_SKIP_REASON) {
+    if (process.env.NETDOCTOR_LAB === 'required') {
+      describe(name, () => {
+        it('needs the lab (NETDOCTOR_LAB=required)', () => {
+          throw new Error(`lab tests are required (NETDOCTOR_LAB=required) but cannot run here: ${LAB_SKIP_REASON}`);
+        });
+      });
+      return;
+    }
+    if (!skipAnnounced) {
+      skipAnnounced = true;
+      console.warn(`lab tests skipped: ${LAB_SKIP_REASON} (set NETDOCTOR_LAB=required to make this a failure)`);
+    }
+    describe.skip(name, () => fn(() => {
+      throw new Error(`lab tests skipped: ${LAB_SKIP_REASON}`);
+    }));
+    return;
+  }
+
+  const prefix = `t${process.pid}n${++labCount}`;
+  describe(name, () => {
+    let testLab: TestLab | undefined;
+    beforeAll(async () => {
+      installCleanupHandlers();
+      await reapOrphanedLabs();
+      const lab = await Lab.up(prefix, { faults: opts.faults });
+      live.add(lab);
+      testLab = wrap(lab);
+    }, 120_000);
+    afterAll(async () => {
+      const lab = testLab?.lab ?? (Lab.exists(prefix) ? Lab.open(prefix) : undefined);
+      testLab = undefined;
+      if (!lab) return;
+      await lab.down();
+      live.delete(lab);
+    }, 60_000);
+    fn(() => {
+      if (!testLab) throw new Error(`lab ${prefix} is not up (its beforeAll failed; see the error above)`);
+      return testLab;
+    });
+  });
+}
+
+function wrap(lab: Lab): TestLab {
+  const workDir = join(lab.stateDir, 'work');
+  const home = join(lab.stateDir, 'home');
+  mkdirSync(workDir, { recursive: true });
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(workDir, 'netdoctor.yaml'), lab.configYaml());
+  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+    ...extra,
+  });
+
+  const probeRun = async (node: LabNode, request: Record<string, unknown>, opts: RunProbeOptions): Promise<Observation[]> => {
+    const deadlineMs = opts.deadlineMs ?? 10_000;
+    const body = JSON.stringify({ ...request, configYaml: opts.configYaml ?? lab.configYaml(), deadlineMs, options: opts.options ?? {}, vantage: opts.vantage ?? 'inside' });
+    const r = await lab.exec(node, [process.execPath, RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000, env: env(), cwd: workDir });
+    if (r.code !== 0) throw new Error(`run-probe in ${node} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+    try {
+      return JSON.parse(r.stdout) as Observation[];
+    } catch {
+      throw new Error(`run-probe in ${node} printed no JSON: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
+    }
+  };
+
+  let configCount = 0;
+  return {
+    prefix: lab.prefix,
+    stateDir: lab.stateDir,
+    lab,
+    ns: (node) => lab.ns(node),
+    exec: (node, argv, opts = {}) => lab.exec(node, argv, opts),
+    fault: (...names) => lab.fault(...names),
+    heal: () => lab.heal(),
+    configYaml: () => lab.configYaml(),
+    tlsAuth: (({ keyFile, direction, digest, port }) => ({ keyFile, direction, digest, port }))(lab.tlsAuth),
+    leaseFile: lab.leaseFile,
+    runProbe: (node, probe, opts = {}) => probeRun(node, { probe }, opts),
+    runProbeModule: (node, modulePath, opts = {}) => probeRun(node, { module: modulePath }, opts),
+    runNetdoctor: (node, args, opts = {}) =>
+      lab.exec(node, [process.execPath, CLI, ...args], { timeoutMs: opts.timeoutMs ?? 60_000, env: env(opts.env), cwd: workDir }),
+    writeConfig: (yaml, name) => {
+      const file = join(lab.stateDir, 'configs', name ?? `config-${++configCount}.yaml`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, yaml);
+      return file;
+    },
+    addresses: (node, iface) => lab.addresses(node, iface),
+  };
+}
+
+/** Runs a command in the host namespace (for checks such as `ip netns list`; never for traffic). */
+export const hostRun = run;
+
+// ------------------------------------------------------------------ OpenVPN hard reset
+
+/**
+ * Sent from inside a node with `node -e`: one P_CONTROL_HARD_RESET_CLIENT_V2
+ * (opcode 7, key id 0 → 0x38; 8-byte session id; empty ack array; packet id 0),
+ * then prints the first reply as `<addr>:<port> <hex>` or `no reply`.
+ */
+const OPENVPN_RESET_SCRIPT = `
+import dgram from 'node:dgram';
+const [host, port, sid, waitMs] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+const packet = Buffer.concat([Buffer.from([0x38]), Buffer.from(sid, 'hex'), Buffer.from([0]), Buffer.alloc(4)]);
+const timer = setTimeout(() => { console.log('no reply'); s.close(); }, Number(waitMs));
+s.on('message', (m, r) => { console.log(r.address + ':' + r.port + ' ' + m.toString('hex')); clearTimeout(timer); s.close(); });
+s.send(packet, Number(port), host);
+`;
+
+export interface OpenvpnResetReply {
+  /** `address:port` the reply came from. */
+  from: string;
+  /** opcode (first byte >> 3): 8 is P_CONTROL_HARD_RESET_SERVER_V2. */
+  opcode: number;
+  serverSession: string;
+  /** Packet ids the server acknowledged. */
+  acked: number[];
+  /** Our session id, echoed in the ack (hex). */
+  ackedSession?: string;
+}
+
+/** Sends an unsigned OpenVPN hard reset from `node` to host:port; the parsed first reply, or undefined after `waitMs`. */
+export async function openvpnHardReset(lab: TestLab, node: LabNode, host: string, port: number, opts: { sessionId?: string; waitMs?: number } = {}): Promise<OpenvpnResetReply | undefined> {
+  const sid = opts.sessionId ?? '0102030405060708';
+  const r = await lab.exec(node, [process.execPath, '--input-type=module', '-e', OPENVPN_RESET_SCRIPT, host, String(port), sid, String(opts.waitMs ?? 3000)], { timeoutMs: (opts.waitMs ?? 3000) + 15_000 });
+  if (r.code !== 0) throw new Error(`the OpenVPN reset sender failed in ${node}: ${r.stderr}`);
+  const line = r.stdout.trim();
+  if (line === 'no reply') return undefined;
+  const [from, hex] = line.split(' ');
+  const b = Buffer.from(hex, 'hex');
+  const serverSession = b.subarray(1, 9).toString('hex');
+  const n = b[9];
+  const acked = Array.from({ length: n }, (_, i) => b.readUInt32BE(10 + 4 * i));
+  const ackedSession = n > 0 ? b.subarray(10 + 4 * n, 18 + 4 * n).toString('hex') : undefined;
+  return { from, opcode: b[0] >> 3, serverSession, acked, ackedSession };
+}
