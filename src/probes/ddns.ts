@@ -95,11 +95,13 @@ export const ddnsProbe: Probe = {
     if (ctx.vantage === 'outside') {
       if (!hostname) return notConfigured(ctx, 'from outside the ddns probe only resolves the DDNS name: set ddns.hostname');
       await emitRecord(ctx, hostname, await resolveRecord(ctx, hostname), undefined);
-      for (const check of ['public-ip', 'ddclient', 'cgnat'] as const) {
-        ctx.emit({
-          check, subject: check === 'public-ip' ? 'public' : check === 'ddclient' ? 'cache' : 'wan', status: 'skipped', reason: 'other-vantage',
-          summary: `${check} is only checked from inside: from outside, a what-is-my-IP service sees this machine, not home`,
-        });
+      const why = {
+        'public-ip': ['public', 'from outside, a what-is-my-IP service sees this machine, not home'],
+        ddclient: ['cache', 'ddclient runs at home, not here'],
+        cgnat: ['wan', 'it needs home\'s public address and the path out of home'],
+      } as const;
+      for (const [check, [subject, because]] of Object.entries(why)) {
+        ctx.emit({ check, subject, status: 'skipped', reason: 'other-vantage', summary: `${check} is only checked from inside: ${because}` });
       }
       return;
     }

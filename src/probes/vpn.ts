@@ -24,10 +24,12 @@
 import { readFile } from 'node:fs/promises';
 import { hostByName, hostsWithRole, type Config } from '../config/resolve.js';
 import { errorMessage } from '../shared/errors.js';
-import { isIPv4, isLinkLocal } from '../shared/ipv4.js';
+import { inSubnet, isIPv4, isLinkLocal } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
 import { addressesOf, queryDns, type DnsResult } from './net/dns-client.js';
+import { readNeighbours } from './net/neighbours.js';
 import { openvpnHandshake, parseStaticKey, TlsAuthKeyError, tlsAuthFromKey, type HandshakeResult, type TlsAuth } from './net/openvpn.js';
+import { ping } from './net/ping.js';
 import type { Observation, Probe, ProbeContext } from './types.js';
 
 export type VpnTarget = 'expected' | 'found' | 'forward' | 'public' | 'nat-loopback';
@@ -53,6 +55,8 @@ export interface HandshakeData {
   forwardPort?: number;
   /** The host's configured address, on `found` observations. */
   expectedAddress?: string;
+  /** After silence: is a host at the address at all (ping, ARP)? */
+  presence?: Presence;
 }
 
 export interface ResolveData {
@@ -67,12 +71,15 @@ export const HANDSHAKE_TIMEOUT_MS = 4000;
 /** Kept free before the run's deadline so the last observation is still emitted in time. */
 const DEADLINE_MARGIN_MS = 250;
 const MAX_PUBLIC_ADDRESSES = 4;
+/** After this long without an answer, start checking whether a host is there at all. */
+const PRESENCE_AFTER_MS = 1000;
+const PRESENCE_PING_MS = 1500;
 
 type Role = { target: VpnTarget; forwardPort?: number; expectedAddress?: string };
 
 /** One handshake per distinct endpoint, shared by every role that points there. */
 class Handshakes {
-  private readonly byEndpoint = new Map<string, { result: Promise<HandshakeResult | undefined>; targets: VpnTarget[] }>();
+  private readonly byEndpoint = new Map<string, { result: Promise<Checked | undefined>; targets: VpnTarget[] }>();
   constructor(
     private readonly ctx: ProbeContext,
     private readonly tlsAuth: TlsAuth | undefined,
@@ -92,12 +99,53 @@ class Handshakes {
     if (result) emitHandshake(this.ctx, result, role, entry.targets, this.hostLabel);
   }
 
-  private async handshake(address: string, port: number, proto: 'udp' | 'tcp'): Promise<HandshakeResult | undefined> {
+  private async handshake(address: string, port: number, proto: 'udp' | 'tcp'): Promise<Checked | undefined> {
     const timeoutMs = Math.min(HANDSHAKE_TIMEOUT_MS, this.ctx.deadline - Date.now() - DEADLINE_MARGIN_MS);
     if (timeoutMs <= 0) return undefined;
+    const started = Date.now();
+    // Silence needs a second question — is anybody there? — asked while the handshake still waits, so it costs no extra time.
+    let presence: Promise<Presence> | undefined;
+    const early = setTimeout(() => (presence = hostPresence(this.ctx, address, started)), PRESENCE_AFTER_MS);
     const r = await openvpnHandshake({ address, port, proto, tlsAuth: this.tlsAuth, timeoutMs, signal: this.ctx.signal });
-    return r.outcome === 'aborted' ? undefined : r;
+    clearTimeout(early);
+    if (r.outcome === 'aborted') return undefined;
+    if (r.outcome !== 'no-reply') return r;
+    return { ...r, presence: await (presence ?? hostPresence(this.ctx, address, started)) };
   }
+}
+
+/** A handshake result, with whether a host is at the address when the handshake met silence. */
+type Checked = HandshakeResult & { presence?: Presence };
+
+export interface Presence {
+  /** undefined: could not tell (ping unavailable, no permission). */
+  present?: boolean;
+  evidence: string;
+}
+
+/**
+ * Is a host at `address` at all? An echo reply says yes; on the LAN, an ARP
+ * answer confirmed since the handshake began says yes too (a host may drop
+ * ping). Neither, while ping itself worked: nobody is there.
+ */
+async function hostPresence(ctx: ProbeContext, address: string, sinceMs: number): Promise<Presence> {
+  const timeoutMs = Math.min(PRESENCE_PING_MS, ctx.deadline - Date.now() - DEADLINE_MARGIN_MS);
+  if (timeoutMs <= 0) return { evidence: 'no time left to check' };
+  const p = await ping(address, { count: 3, intervalMs: 400, timeoutMs, signal: ctx.signal });
+  if (p.received > 0) return { present: true, evidence: 'answers ping' };
+  const { interface: iface, subnet } = ctx.config;
+  if (iface && subnet && inSubnet(address, subnet)) {
+    try {
+      const entry = (await readNeighbours(iface, { signal: ctx.signal, timeoutMs: 1000 })).entries.find((e) => e.ip === address);
+      if (entry?.mac && entry.confirmedS !== undefined && entry.confirmedS * 1000 <= Date.now() - sinceMs) {
+        return { present: true, evidence: `answers ARP (${entry.mac}) but not ping` };
+      }
+    } catch {
+      // The neighbour table is extra evidence only; ping's answer stands.
+    }
+  }
+  if (p.error) return { evidence: `could not ping: ${p.error}` };
+  return { present: false, evidence: 'no reply to ping either' };
 }
 
 export const vpnProbe: Probe = {
@@ -138,7 +186,7 @@ async function followMovedHost(ctx: ProbeContext, hs: Handshakes, host: { name: 
 
 function emitHandshake(
   ctx: ProbeContext,
-  r: HandshakeResult,
+  r: Checked,
   role: Role,
   targets: VpnTarget[],
   hostLabel: string,
@@ -160,6 +208,7 @@ function emitHandshake(
     ...(r.ignoredWhy ? { ignoredWhy: r.ignoredWhy } : {}),
     ...(role.forwardPort !== undefined ? { forwardPort: role.forwardPort } : {}),
     ...(role.expectedAddress ? { expectedAddress: role.expectedAddress } : {}),
+    ...(r.presence ? { presence: r.presence } : {}),
   };
   const verdict = verdictOf(r, where, what);
   return ctx.emit({
@@ -190,7 +239,7 @@ function describeTarget(role: Role, config: Config, hostLabel: string): string {
   }
 }
 
-export function verdictOf(r: HandshakeResult, where: string, what: string): { status: Observation['status']; reason: string; summary: string } {
+export function verdictOf(r: Checked, where: string, what: string): { status: Observation['status']; reason: string; summary: string } {
   switch (r.outcome) {
     case 'answered':
       return { status: 'ok', reason: 'answered', summary: `OpenVPN answers at ${where} (${what}) in ${r.rttMs} ms${r.signed ? ', tls-auth signed' : ''}` };
@@ -209,12 +258,17 @@ export function verdictOf(r: HandshakeResult, where: string, what: string): { st
         summary: `cannot reach ${r.address} (${what}) from here: no route${isLinkLocal(r.address) ? ' to a link-local address' : ''}`,
       };
     case 'no-reply':
+      if (r.presence?.present === false) {
+        return { status: 'fail', reason: 'host-unreachable', summary: `no host at ${r.address} (${what}): no answer to the handshake in ${r.elapsedMs} ms, and ${r.presence.evidence}` };
+      }
       return {
         status: 'error',
         reason: 'no-reply',
-        summary: r.signed
-          ? `no answer from ${where} (${what}) to a tls-auth signed handshake in ${r.elapsedMs} ms: unknown — a firewall, or the key, key-direction or digest differs from the server's`
-          : `no answer from ${where} (${what}) in ${r.elapsedMs} ms: unknown, not down — a server with tls-auth or tls-crypt ignores unsigned handshakes (set vpn.tlsAuth to check it)${r.errorCode ? `; ${r.errorCode}` : ''}`,
+        summary: `no answer from ${where} (${what}) in ${r.elapsedMs} ms${r.presence?.present ? ` though the host ${r.presence.evidence}` : ''}: unknown, not down — ${
+          r.signed
+            ? 'a firewall, or the tls-auth key, key-direction or digest differs from the server\'s'
+            : 'a server with tls-auth or tls-crypt ignores unsigned handshakes (set vpn.tlsAuth to check it)'
+        }`,
       };
     case 'aborted':
     case 'error':
@@ -269,9 +323,13 @@ function notConfigured(ctx: ProbeContext, summary: string): void {
   ctx.emit({ check: 'probe', subject: 'vpn', status: 'error', reason: 'not-configured', summary });
 }
 
-/** Resolvers for the public name: the configured DNS servers (default: this machine's /etc/resolv.conf), as the world would ask. */
+/**
+ * Resolvers for the public name, asked in turn: this machine's DNS servers
+ * (`dns.servers`, default /etc/resolv.conf) — what an OpenVPN client here
+ * would use — then `ddns.resolvers`.
+ */
 function publicResolvers(config: Config): string[] {
-  return config.dns.servers.filter(isIPv4);
+  return [...new Set([...config.dns.servers, ...config.ddns.resolvers])].filter(isIPv4);
 }
 
 async function runOutside(ctx: ProbeContext, tlsAuth: TlsAuth | undefined): Promise<void> {
@@ -283,7 +341,7 @@ async function runOutside(ctx: ProbeContext, tlsAuth: TlsAuth | undefined): Prom
   }
   const resolvers = publicResolvers(ctx.config);
   if (resolvers.length === 0) {
-    notConfigured(ctx, `no DNS server to resolve ${name}: set dns.servers (this machine's /etc/resolv.conf has none)`);
+    notConfigured(ctx, `no DNS server to resolve ${name}: set dns.servers or ddns.resolvers (this machine's /etc/resolv.conf has none)`);
     return;
   }
   const started = Date.now();
