@@ -229,7 +229,7 @@ function describeTarget(role: Role, config: Config, hostLabel: string): string {
     case 'expected':
       return `${hostLabel || 'the VPN host'}'s configured address`;
     case 'found':
-      return `${hostLabel || 'the VPN host'}'s current address (it moved from ${role.expectedAddress})`;
+      return `${hostLabel || 'the VPN host'}'s current address, moved from ${role.expectedAddress}`;
     case 'forward':
       return `the router's port forward ${config.vpn.proto}/${role.forwardPort} target`;
     case 'public':
