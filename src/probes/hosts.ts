@@ -1,0 +1,314 @@
+/**
+ * Where the configured hosts are now: at their address, moved (same MAC,
+ * other address), missing, or their address taken by another MAC. Hosts are
+ * known by MAC, never by IP alone: in the seed's outage the Pis came back on
+ * other addresses and everything pointing at the old ones broke.
+ *
+ * How a host is found (one run, no state kept between runs):
+ * 1. The subnet is swept (net/sweep.ts): every address is made to resolve by
+ *    ARP, and a MAC counts at an address only with proof from this run (an
+ *    ARP confirmation during the sweep, or an echo reply sent to the MAC the
+ *    kernel holds). A cached entry alone, REACHABLE or STALE, never counts.
+ * 2. A host whose MAC is in the neighbour table at a 169.254.x.y address is
+ *    echo-checked there; if it answers it has `moved` to that address.
+ * 3. A host still not found is looked for on the link by IPv6 (all-nodes
+ *    echo): if its MAC answers, it is on the link without an address in the
+ *    subnet (it probably fell back to link-local after losing DHCP). It is
+ *    still reported `missing` (there is no IPv4 address to point at), with
+ *    `onLink` and its fe80:: address, never "moved to unknown".
+ *
+ * Flapping: a host is `moved` only when its MAC is proven at another address
+ * in this run, and `missing` when it is proven nowhere in this run. A host
+ * that comes and goes therefore alternates between `at-expected` and
+ * `missing`, never produces a string of moves to stale addresses.
+ */
+import { networkInterfaces } from 'node:os';
+import type { HostConfig } from '../config/schema.js';
+import { errorMessage } from '../shared/errors.js';
+import { compareIp, isLinkLocal, type Subnet } from '../shared/ipv4.js';
+import { NeighbourTableError, readNeighbours } from './net/neighbours.js';
+import { ping, pingAll, pingBinary, type PingResult } from './net/ping.js';
+import { SweepScopeError, linkScan, resolveAddresses, sweep, sweepTargets, type AliveHost, type LinkResponder, type SweepResult } from './net/sweep.js';
+import type { Probe, ProbeContext } from './types.js';
+
+export type HostReason = 'at-expected' | 'moved' | 'missing' | 'conflict';
+
+export interface HostData {
+  name: string;
+  mac: string;
+  roles: string[];
+  expectedIp: string;
+  actualIp?: string;
+  conflictMac?: string;
+  neighbourState?: string;
+  rttMs?: number;
+  lossPct?: number;
+  /** Extension: how this run knows where the MAC is (`arp` confirmation or `echo` reply). */
+  evidence?: 'arp' | 'echo';
+  /** Extension: further addresses where the same MAC was proven in this run. */
+  alsoAt?: string[];
+  /** Extension: the MAC answered on the link over IPv6 though no IPv4 address of it was found. */
+  onLink?: boolean;
+  /** Extension: its fe80:: address when `onLink`. */
+  linkLocal6?: string;
+  /** Extension: false when the subnet could not be swept, so only the expected address was checked. */
+  searched?: boolean;
+}
+
+export interface SweepData {
+  subnet: string;
+  alive: Array<{ ip: string; mac: string; state: string; via: 'arp' | 'echo' }>;
+  /** Extension: the first send error, if the kernel refused datagrams. */
+  sendError?: string;
+}
+
+/** Where each MAC was proven in this run. */
+export interface Sightings {
+  byIp: Map<string, AliveHost>;
+  byMac: Map<string, AliveHost[]>;
+}
+
+export function sightingsOf(alive: readonly AliveHost[]): Sightings {
+  const byIp = new Map<string, AliveHost>();
+  const byMac = new Map<string, AliveHost[]>();
+  for (const a of alive) {
+    byIp.set(a.ip, a);
+    const list = byMac.get(a.mac) ?? [];
+    list.push(a);
+    byMac.set(a.mac, list);
+  }
+  // Prefer a subnet address over a link-local one, then the lowest address, so the verdict is stable.
+  for (const list of byMac.values()) list.sort((x, y) => Number(isLinkLocal(x.ip)) - Number(isLinkLocal(y.ip)) || compareIp(x.ip, y.ip));
+  return { byIp, byMac };
+}
+
+export interface HostVerdict {
+  reason: HostReason;
+  actual?: AliveHost;
+  alsoAt: string[];
+  conflictMac?: string;
+}
+
+/** The rule, pure: what this run's sightings say about one host. */
+export function judgeHost(host: Pick<HostConfig, 'mac' | 'ip'>, seen: Sightings): HostVerdict {
+  const mine = seen.byMac.get(host.mac) ?? [];
+  const atExpected = seen.byIp.get(host.ip);
+  if (atExpected && atExpected.mac === host.mac) {
+    return { reason: 'at-expected', actual: atExpected, alsoAt: mine.filter((a) => a.ip !== host.ip).map((a) => a.ip) };
+  }
+  const [actual, ...rest] = mine;
+  const alsoAt = rest.map((a) => a.ip);
+  if (atExpected) return { reason: 'conflict', conflictMac: atExpected.mac, alsoAt, ...(actual ? { actual } : {}) };
+  if (actual) return { reason: 'moved', actual, alsoAt };
+  return { reason: 'missing', alsoAt: [] };
+}
+
+const HOST_PING = { count: 3, intervalMs: 200 } as const;
+
+export const hostsProbe: Probe = {
+  name: 'hosts',
+  title: 'Configured hosts: at their address, moved, missing, or their address taken (by MAC)',
+  vantages: ['inside'],
+  async run(ctx: ProbeContext): Promise<void> {
+    const { config } = ctx;
+    const iface = config.interface;
+    if (!iface) {
+      ctx.emit({
+        check: 'probe', subject: 'hosts', status: 'error', reason: 'no-interface',
+        summary: 'no network interface to sweep: set `interface` in netdoctor.yaml (the machine has no default route to take it from)',
+      });
+      return;
+    }
+    try {
+      pingBinary();
+    } catch (err) {
+      ctx.emit({ check: 'probe', subject: 'hosts', status: 'error', reason: 'unsupported', summary: errorMessage(err) });
+      return;
+    }
+    const own = ownAddresses(iface);
+    const budgetEnd = ctx.deadline - 200;
+
+    // Latency and loss at the expected addresses, measured while the sweep runs (the echo also resolves them).
+    const expectedPings = pingAll(uniq(config.hosts.map((h) => h.ip)).filter((ip) => !own.includes(ip)), {
+      ...HOST_PING,
+      timeoutMs: clamp(budgetEnd - Date.now() - 1500, 600, 1200),
+      signal: ctx.signal,
+    });
+
+    let result: SweepResult | undefined;
+    let checked: Omit<SweepResult, 'subnet'>;
+    try {
+      try {
+        sweepTargets(config.subnet, { force: ctx.options.force === true });
+        result = await sweep({ subnet: config.subnet, iface, force: ctx.options.force === true, signal: ctx.signal, deadline: budgetEnd - 1500, exclude: own });
+        checked = result;
+        emitSweep(ctx, result);
+      } catch (err) {
+        if (!(err instanceof SweepScopeError)) throw err;
+        ctx.emit({
+          check: 'sweep', subject: config.subnet?.network ?? 'subnet', status: 'error', reason: err.reason, summary: err.message,
+          labels: config.subnet ? { subnet: config.subnet.cidr } : {},
+          ...(config.subnet ? { data: { subnet: config.subnet.cidr, alive: [] } satisfies SweepData } : {}),
+        });
+        // Without a sweep the expected addresses can still be checked: the user named them.
+        checked = await resolveAddresses(config.hosts.map((h) => h.ip), { iface, signal: ctx.signal, deadline: budgetEnd - 1500, exclude: own });
+      }
+    } catch (err) {
+      if (err instanceof NeighbourTableError) {
+        ctx.emit({ check: 'probe', subject: 'hosts', status: 'error', reason: err.kind === 'failed' ? 'unsupported' : err.kind, summary: err.message });
+        return;
+      }
+      throw err;
+    }
+    if (config.hosts.length === 0) return;
+
+    const alive = [...checked.alive];
+    const known = new Set(alive.map((a) => a.mac));
+    const wanted = new Set(config.hosts.map((h) => h.mac));
+
+    // Step 2: configured MACs the kernel holds at a 169.254.x.y address; proven only if they answer there.
+    if ([...wanted].some((m) => !known.has(m))) {
+      alive.push(...(await linkLocalSightings(iface, wanted, known, ctx.signal)));
+    }
+    const seen = sightingsOf(alive);
+
+    // Step 3: hosts still unseen, looked for on the link by IPv6.
+    let link: LinkResponder[] = [];
+    const unseen = config.hosts.filter((h) => !seen.byMac.has(h.mac));
+    if (unseen.length > 0 && Date.now() < budgetEnd - 1000) {
+      link = (await linkScan(iface, { signal: ctx.signal, timeoutMs: clamp(budgetEnd - Date.now() - 800, 300, 900) })).responders;
+    }
+
+    const verdicts = config.hosts.map((h) => ({ host: h, verdict: judgeHost(h, seen) }));
+    const pingsAtExpected = new Map((await expectedPings).map((p) => [p.target, p]));
+    // Hosts found elsewhere get their latency measured where they are now.
+    const elsewhere = uniq(verdicts.filter((v) => v.verdict.actual && v.verdict.actual.ip !== v.host.ip).map((v) => v.verdict.actual!.ip));
+    const elsewherePings = new Map(
+      (await Promise.all(elsewhere.map((ip) => ping(ip, {
+        ...HOST_PING,
+        timeoutMs: clamp(budgetEnd - Date.now(), 300, 1500),
+        signal: ctx.signal,
+        ...(isLinkLocal(ip) ? { iface } : {}),
+      })))).map((p) => [p.target, p]),
+    );
+
+    for (const { host, verdict } of verdicts) {
+      const where = verdict.actual?.ip;
+      const measured = where === undefined ? undefined : where === host.ip ? pingsAtExpected.get(where) : elsewherePings.get(where);
+      const onLink = verdict.reason === 'missing' ? link.find((r) => r.mac === host.mac) : undefined;
+      emitHost(ctx, host, verdict, measured, onLink, config.subnet, result !== undefined);
+    }
+  },
+};
+
+function emitSweep(ctx: ProbeContext, r: SweepResult): void {
+  const alive = r.alive.map((a) => ({ ip: a.ip, mac: a.mac, state: a.state, via: a.via }));
+  ctx.emit({
+    check: 'sweep',
+    subject: r.subnet.network,
+    status: 'ok',
+    reason: 'swept',
+    summary: `${alive.length} of ${r.addresses} addresses in ${r.subnet.cidr} answered (${Math.round(r.durationMs)} ms)${r.sendError ? `; some datagrams were refused: ${r.sendError}` : ''}`,
+    labels: { subnet: r.subnet.cidr },
+    values: { alive: alive.length, addresses: r.addresses, sweep_ms: Math.round(r.durationMs) },
+    data: { subnet: r.subnet.cidr, alive, ...(r.sendError ? { sendError: r.sendError } : {}) } satisfies SweepData,
+    durationMs: r.durationMs,
+  });
+}
+
+function emitHost(
+  ctx: ProbeContext,
+  host: HostConfig,
+  v: HostVerdict,
+  measured: PingResult | undefined,
+  onLink: LinkResponder | undefined,
+  subnet: Subnet | undefined,
+  searched: boolean,
+): void {
+  const actualIp = v.actual?.ip;
+  const present = v.actual !== undefined;
+  // A ping that could not measure (no permission, cut by the deadline) says nothing about loss.
+  const usable = measured && !measured.error ? measured : undefined;
+  const lossPct = present ? usable?.lossPct : 100;
+  const rttMs = present ? usable?.avgRttMs : undefined;
+  const data: HostData = {
+    name: host.name,
+    mac: host.mac,
+    roles: [...(host.roles ?? [])],
+    expectedIp: host.ip,
+    ...(actualIp ? { actualIp } : {}),
+    ...(v.conflictMac ? { conflictMac: v.conflictMac } : {}),
+    ...(v.actual ? { neighbourState: v.actual.state, evidence: v.actual.via } : {}),
+    ...(rttMs !== undefined ? { rttMs } : {}),
+    ...(lossPct !== undefined ? { lossPct } : {}),
+    ...(v.alsoAt.length ? { alsoAt: v.alsoAt } : {}),
+    ...(onLink ? { onLink: true, linkLocal6: onLink.address } : {}),
+    ...(!searched ? { searched: false } : {}),
+  };
+  const where = subnet ? ` in ${subnet.cidr}` : '';
+  const rtt = rttMs !== undefined ? `, ${fmtMs(rttMs)}` : '';
+  const loss = lossPct !== undefined && lossPct > 0 && present ? `, ${lossPct}% loss` : '';
+  const summary = {
+    'at-expected': `${host.name} (${host.mac}) is at ${host.ip}${rtt}${loss}`,
+    moved: `${host.name} (${host.mac}) has moved from ${host.ip} to ${actualIp}${actualIp && isLinkLocal(actualIp) ? ' (link-local: it lost its DHCP lease)' : ''}${rtt}${loss}`,
+    conflict: `another device (${v.conflictMac}) answers at ${host.name}'s address ${host.ip}; ${host.name} ${actualIp ? `is at ${actualIp}` : 'was not found'}`,
+    missing: onLink
+      ? `${host.name} (${host.mac}) has no address${where}: it answers on the link over IPv6 (${onLink.address}), so it is connected but probably fell back to a link-local address after losing DHCP`
+      : searched
+        ? `${host.name} (${host.mac}) was not found at ${host.ip} nor anywhere${where}`
+        : `${host.name} (${host.mac}) was not found at ${host.ip}; the rest of the subnet was not searched (see the sweep observation)`,
+  }[v.reason];
+  ctx.emit({
+    check: 'host',
+    subject: host.name,
+    status: v.reason === 'at-expected' ? 'ok' : 'fail',
+    reason: v.reason,
+    summary,
+    labels: { host: host.name, mac: host.mac, expected: host.ip, ...(actualIp ? { actual: actualIp } : {}) },
+    values: {
+      present: present ? 1 : 0,
+      ...(rttMs !== undefined ? { rtt_ms: rttMs } : {}),
+      ...(lossPct !== undefined ? { loss_pct: lossPct } : {}),
+    },
+    data,
+  });
+}
+
+/**
+ * Configured MACs held at 169.254.x.y in the IPv4 neighbour table (the
+ * machine talked to them there, e.g. it has a link-local route itself). Such
+ * an entry is only a lead: the host counts as there when it answers an echo
+ * sent out of `iface` to that address during this run.
+ */
+async function linkLocalSightings(
+  iface: string,
+  wanted: ReadonlySet<string>,
+  known: ReadonlySet<string>,
+  signal: AbortSignal,
+): Promise<AliveHost[]> {
+  let table;
+  try {
+    table = await readNeighbours(iface, { signal });
+  } catch {
+    return [];
+  }
+  const leads = table.entries.filter((e) => e.mac && isLinkLocal(e.ip) && wanted.has(e.mac) && !known.has(e.mac) && e.state !== 'PERMANENT' && e.state !== 'NOARP');
+  const answers = await Promise.all(leads.map((e) => ping(e.ip, { count: 2, intervalMs: 100, timeoutMs: 700, iface, signal })));
+  return leads.flatMap((e, i) => (answers[i].received > 0 ? [{ ip: e.ip, mac: e.mac!, state: e.state, via: 'echo' as const }] : []));
+}
+
+function ownAddresses(iface: string): string[] {
+  return (networkInterfaces()[iface] ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address);
+}
+
+function uniq<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, n));
+}
+
+function fmtMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+}

@@ -1,0 +1,198 @@
+/**
+ * The way out: does the gateway answer, does the internet answer, and who is
+ * the first router past the gateway. Gateway up with every target down is the
+ * ISP (or the router's WAN side); gateway down is the LAN. The second hop is
+ * what the CGNAT rule reads: an address in 100.64.0.0/10 there means the
+ * router sits behind a carrier's NAT and no port forward can work.
+ *
+ * Everything is pinged at once (gateway, targets, the TTL-2 hop) under one
+ * time budget, so the probe takes as long as its slowest echo, not the sum.
+ */
+import { errorMessage } from '../shared/errors.js';
+import { isIPv4 } from '../shared/ipv4.js';
+import { readNeighbours } from './net/neighbours.js';
+import { mapLimit, ping, pingBinary, type PingResult } from './net/ping.js';
+import type { ObservationDraft, Probe, ProbeContext } from './types.js';
+
+export interface GatewayData {
+  ip: string;
+  mac?: string;
+  rttMs?: number;
+  lossPct: number;
+  /** Extension: ping's own error (no route from this machine, cut by the deadline, no permission). */
+  error?: string;
+}
+
+export interface TargetData {
+  ip: string;
+  rttMs?: number;
+  lossPct: number;
+  error?: string;
+}
+
+export interface WanSummaryData {
+  reachable: string[];
+  unreachable: string[];
+}
+
+export interface HopData {
+  ttl: number;
+  address?: string;
+  /** Extension: the target itself answered within two hops, so it is the second hop. */
+  reachedTarget?: boolean;
+  /** Extension: the target the TTL-limited echo was sent to. */
+  target: string;
+}
+
+export const HOP_TTL = 2;
+const ECHO = { count: 3, intervalMs: 200 } as const;
+
+export const wanProbe: Probe = {
+  name: 'wan',
+  title: 'Gateway and internet: reachability, round-trip time and loss; the hop past the gateway',
+  vantages: ['inside'],
+  async run(ctx: ProbeContext): Promise<void> {
+    try {
+      pingBinary();
+    } catch (err) {
+      ctx.emit({ check: 'probe', subject: 'wan', status: 'error', reason: 'unsupported', summary: errorMessage(err) });
+      return;
+    }
+    const gateway = ctx.config.router.ip;
+    const targets = [...new Set(ctx.config.wan.targets.filter(isIPv4))];
+    if (!gateway && targets.length === 0) {
+      ctx.emit({
+        check: 'probe', subject: 'wan', status: 'error', reason: 'not-configured',
+        summary: 'nothing to check: set `router.ip` and `wan.targets` in netdoctor.yaml (the machine has no default gateway to take them from)',
+      });
+      return;
+    }
+    // Every echo shares one budget, leaving the runner a moment to collect what was emitted.
+    const timeoutMs = Math.max(500, Math.min(2500, ctx.deadline - Date.now() - 300));
+    const opts = { ...ECHO, timeoutMs, signal: ctx.signal };
+
+    const [gw, results, hop] = await Promise.all([
+      gateway ? ping(gateway, opts) : Promise.resolve(undefined),
+      mapLimit(targets, 8, (t) => ping(t, opts)),
+      targets.length ? ping(targets[0], { count: 2, intervalMs: 200, ttl: HOP_TTL, timeoutMs, signal: ctx.signal }) : Promise.resolve(undefined),
+    ]);
+    if (ctx.signal.aborted) return;
+
+    if (gateway && gw) {
+      const mac = ctx.config.interface && gw.received > 0 ? await gatewayMac(ctx.config.interface, gateway, ctx.signal) : undefined;
+      ctx.emit(echoObservation('gateway', gw, mac));
+    } else {
+      ctx.emit({
+        check: 'gateway', subject: 'gateway', status: 'skipped', reason: 'not-configured',
+        summary: 'no gateway to check: set `router.ip` in netdoctor.yaml',
+      });
+    }
+
+    for (const r of results) ctx.emit(echoObservation('target', r));
+
+    if (targets.length === 0) {
+      ctx.emit({ check: 'summary', subject: 'wan', status: 'skipped', reason: 'not-configured', summary: 'no internet targets to check: set `wan.targets` in netdoctor.yaml' });
+      ctx.emit({ check: 'hop', subject: String(HOP_TTL), status: 'skipped', reason: 'not-configured', summary: 'no internet target to trace towards: set `wan.targets`' });
+      return;
+    }
+
+    const measured = results.filter((r) => !pingFailed(r));
+    const reachable = measured.filter((r) => r.received > 0).map((r) => r.target);
+    const unreachable = measured.filter((r) => r.received === 0).map((r) => r.target);
+    if (measured.length === 0) {
+      ctx.emit({
+        check: 'summary', subject: 'wan', status: 'error', reason: 'unmeasured',
+        summary: `no internet target could be pinged: ${results[0].error}`,
+        data: { reachable, unreachable } satisfies WanSummaryData,
+      });
+    } else {
+      ctx.emit({
+        check: 'summary',
+        subject: 'wan',
+        status: reachable.length > 0 ? 'ok' : 'fail',
+        reason: reachable.length > 0 ? 'up' : 'down',
+        summary: reachable.length > 0
+          ? `the internet answers (${reachable.length} of ${targets.length} targets: ${reachable.join(', ')})`
+          : `no internet target answers (${unreachable.join(', ')})${gw && gw.received > 0 ? ` though the gateway ${gateway} does: the problem is past the router` : ''}`,
+        values: { reachable: reachable.length, targets: targets.length },
+        data: { reachable, unreachable } satisfies WanSummaryData,
+      });
+    }
+
+    if (hop) ctx.emit(hopObservation(hop));
+  },
+};
+
+/** ping's own failures (missing binary, no permission, aborted) are not the network's. */
+function pingFailed(r: PingResult): boolean {
+  return r.error !== undefined && !/^no route to /.test(r.error) && r.sent === 0;
+}
+
+function echoObservation(check: 'gateway' | 'target', r: PingResult, mac?: string): ObservationDraft {
+  const what = check === 'gateway' ? `the gateway ${r.target}` : r.target;
+  if (pingFailed(r)) {
+    return {
+      check, subject: r.target, status: 'error', reason: /permission/i.test(r.error ?? '') ? 'permission' : 'unmeasured',
+      summary: `could not ping ${what}: ${r.error}`,
+      labels: { ip: r.target },
+      data: { ip: r.target, lossPct: r.lossPct, error: r.error } satisfies TargetData,
+    };
+  }
+  const up = r.received > 0;
+  const data: GatewayData = {
+    ip: r.target,
+    ...(mac ? { mac } : {}),
+    ...(r.avgRttMs !== undefined ? { rttMs: r.avgRttMs } : {}),
+    lossPct: r.lossPct,
+    ...(r.error ? { error: r.error } : {}),
+  };
+  return {
+    check,
+    subject: r.target,
+    status: up ? 'ok' : 'fail',
+    reason: up ? 'reachable' : 'unreachable',
+    summary: up
+      ? `${what} answers: ${fmtMs(r.avgRttMs)} average, ${r.lossPct}% loss`
+      : `${what} does not answer (${r.sent} echo requests, none answered${r.error ? `; ${r.error}` : ''})`,
+    labels: { ip: r.target },
+    values: { ...(r.avgRttMs !== undefined ? { rtt_ms: r.avgRttMs } : {}), loss_pct: r.lossPct },
+    data,
+  };
+}
+
+function hopObservation(r: PingResult): ObservationDraft {
+  const address = r.ttlExceededFrom ?? (r.received > 0 ? r.target : undefined);
+  const data: HopData = { ttl: HOP_TTL, target: r.target, ...(address ? { address } : {}), ...(!r.ttlExceededFrom && address ? { reachedTarget: true } : {}) };
+  if (address) {
+    return {
+      check: 'hop', subject: String(HOP_TTL), status: 'ok', reason: 'found',
+      summary: r.ttlExceededFrom
+        ? `the first router past the gateway (towards ${r.target}) is ${address}`
+        : `${r.target} answers within ${HOP_TTL} hops, so it is the first address past the gateway`,
+      data,
+    };
+  }
+  if (pingFailed(r)) {
+    return { check: 'hop', subject: String(HOP_TTL), status: 'error', reason: 'unmeasured', summary: `could not send a TTL-limited echo: ${r.error}`, data };
+  }
+  return {
+    check: 'hop', subject: String(HOP_TTL), status: 'fail', reason: 'no-answer',
+    summary: `nothing answered an echo with TTL ${HOP_TTL} towards ${r.target} (no router past the gateway said "time to live exceeded")`,
+    data,
+  };
+}
+
+/** The gateway's MAC, from the neighbour table just after it answered. Informational, so any failure is silent. */
+async function gatewayMac(iface: string, ip: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const table = await readNeighbours(iface, { signal, timeoutMs: 1000 });
+    return table.entries.find((e) => e.ip === ip && e.mac && e.state !== 'FAILED' && e.state !== 'INCOMPLETE')?.mac;
+  } catch {
+    return undefined;
+  }
+}
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return '?';
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+}
