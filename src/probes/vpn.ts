@@ -277,8 +277,9 @@ export function verdictOf(r: Checked, where: string, what: string): { status: Ob
 }
 
 /**
- * The VPN host from `vpn.host`: a hosts[] name or an address. Returns
- * undefined when none is configured, null after reporting a bad name.
+ * The VPN host: the hosts[] entry `vpn.host` names (the config loader has
+ * checked that it exists), or the first host with role `vpn`. Undefined when
+ * neither is configured; null after reporting a name that matches nothing.
  */
 function vpnHost(ctx: ProbeContext): { name: string; ip: string } | undefined | null {
   const { config } = ctx;
@@ -286,8 +287,7 @@ function vpnHost(ctx: ProbeContext): { name: string; ip: string } | undefined | 
   if (name === undefined) return hostsWithRole(config, 'vpn')[0];
   const host = hostByName(config, name);
   if (host) return host;
-  if (isIPv4(name)) return { name, ip: name };
-  notConfigured(ctx, `vpn.host ${JSON.stringify(name)} is not one of hosts[].name${didYouMean(name, config.hosts.map((h) => h.name))} (expected the name of a hosts entry, or an address)`);
+  notConfigured(ctx, `vpn.host ${JSON.stringify(name)} is not one of hosts[].name${didYouMean(name, config.hosts.map((h) => h.name))}`);
   return null;
 }
 
