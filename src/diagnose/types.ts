@@ -65,6 +65,16 @@ export interface Finding {
   suppressedBy: string[];
   /** Most likely to help first. */
   fixes: Fix[];
+  /** Steps from the nearest root along explanation edges: 0 for roots, 1 for what a root explains directly… */
+  depth?: number;
+  /** Keys of the roots this finding ultimately follows from (explanation is transitive); empty for roots. */
+  rootKeys?: string[];
+  /**
+   * True for unknowns that only say a probe was out of this run's scope (left
+   * out by --only/--skip, not meant for this vantage, nothing configured for
+   * it). They are shown, but never change the run's status.
+   */
+  outOfScope?: boolean;
 }
 
 export interface Diagnosis {

@@ -1,0 +1,173 @@
+/**
+ * The way out: does the router answer, does the internet, and is the router
+ * really on the internet or behind the ISP's carrier-grade NAT (where no port
+ * forward can ever work).
+ */
+import { SHARED_CGNAT, inSubnet, isIPv4 } from '../../shared/ipv4.js';
+import { dataOf, listOf, type CgnatData, type HopData, type PingData, type WanSummaryData } from '../observed.js';
+import { same, type ExplainEdge, type FindingDraft, type Rule } from '../rule.js';
+import { listing } from '../words.js';
+
+function lossText(d: PingData, values: Record<string, number>): string {
+  const loss = d.lossPct ?? values.loss_pct;
+  return typeof loss === 'number' ? `${Math.round(loss)}% of pings lost` : 'no reply to ping';
+}
+
+const gateway: Rule = {
+  id: 'wan-gateway',
+  family: 'wan',
+  question: 'whether the router answers',
+  needs: ['wan'],
+  produces: ['gateway-down'],
+  match(ctx) {
+    const summary = ctx.first('wan', 'summary');
+    const out: FindingDraft[] = [];
+    for (const o of ctx.of('wan', 'gateway')) {
+      if (o.status !== 'fail') continue;
+      // A router that drops pings but still carries traffic out is not down.
+      if (summary?.status === 'ok') continue;
+      const d = dataOf<PingData>(o);
+      const ip = o.labels.ip ?? d.ip ?? o.subject;
+      out.push({
+        id: 'gateway-down',
+        labels: { ip },
+        severity: 'critical',
+        title: `The router ${ip} does not answer: the LAN has no way out`,
+        explanation:
+          `netdoctor pinged the default gateway ${ip}${ip === ctx.config.router.ip ? ' (router.ip)' : ''}${ctx.config.interface ? ` from ${ctx.config.interface}` : ''}: ${lossText(d, o.values)}${d.mac ? '' : ', and its MAC is not in the neighbour table'}. ` +
+          'Everything beyond the LAN goes through it, and so do DHCP, its DNS relay and its port forwards.',
+        impact: 'No device on the LAN reaches the internet; whatever the router provides (DHCP, port forwards) is down with it.',
+        consequence: `the router ${ip} stopped answering`,
+        evidence: [o.id, ...(summary ? [summary.id] : [])],
+        fixes: [{
+          title: `Bring the router ${ip} back`,
+          steps: [
+            'Check the router has power and its lights look normal; check the cable from this machine to the router or switch.',
+            `On this machine: ip -br addr show ${ctx.config.interface ?? ''}`.trimEnd() + ` should list an address in ${ctx.net.subnet?.cidr ?? 'the LAN'}; if not, this machine itself lost its link or address.`,
+            'Restart the router (power off, 10 seconds, on) and give it two minutes.',
+            'Check: sudo netdoctor check',
+          ],
+        }],
+      });
+    }
+    return out;
+  },
+};
+
+const internet: Rule = {
+  id: 'wan-internet',
+  family: 'wan',
+  question: 'whether the internet is reachable',
+  needs: ['wan'],
+  produces: ['wan-down'],
+  match(ctx) {
+    const summary = ctx.first('wan', 'summary');
+    const targets = ctx.of('wan', 'target');
+    const down = summary ? summary.status === 'fail' : targets.length > 0 && targets.every((t) => t.status === 'fail');
+    if (!down) return [];
+    const d = dataOf<WanSummaryData>(summary);
+    const tried = listOf(d.unreachable).length ? listOf(d.unreachable) : targets.map((t) => t.labels.ip ?? t.subject);
+    const gw = ctx.of('wan', 'gateway').find((g) => g.status === 'ok');
+    const hop = ctx.first('wan', 'hop');
+    const hopAddr = dataOf<HopData>(hop).address;
+    const routerIp = gw ? gw.labels.ip ?? gw.subject : ctx.config.router.ip;
+    return [{
+      id: 'wan-down',
+      labels: {},
+      severity: 'critical',
+      title: `Internet unreachable: ${tried.length === 1 ? `${tried[0]} does not answer` : `none of ${listing(tried, 'or')} answers`}${gw ? ` (the router ${routerIp} does)` : ''}`,
+      explanation:
+        `netdoctor pinged the outside addresses in wan.targets (${listing(tried)}): none answered. ` +
+        (gw ? `The router ${routerIp} answers, so the LAN is fine and the break is beyond it: the router's WAN link, the modem, or the ISP. ` : '') +
+        (hop ? (hop.status === 'ok' && hopAddr ? `The first router past the gateway (${hopAddr}) still answers, so the ISP's side is reached but goes no further.` : 'The first router past the gateway does not answer either.') : ''),
+      impact: 'No device reaches the internet: web, outside names, the DDNS update and outside servers reaching the VPN all fail. The LAN and local names keep working.',
+      consequence: 'the internet became unreachable',
+      evidence: [...(summary ? [summary.id] : targets.map((t) => t.id)), ...(hop ? [hop.id] : [])],
+      fixes: [{
+        title: 'Bring the internet connection back',
+        steps: [
+          `Open ${ctx.config.router.ip ? `the router's status page (http://${ctx.config.router.ip}/)` : "the router's status page"}: does it show an internet (WAN) address and a connected line?`,
+          'Check the modem (or fibre box) lights; restart the modem, then the router, and give them two minutes.',
+          'If it stays down, check the ISP\'s outage page or call them: the fault is on their side of the router.',
+        ],
+      }],
+    }];
+  },
+};
+
+const cgnat: Rule = {
+  id: 'wan-cgnat',
+  family: 'wan',
+  question: 'whether the router has a public address of its own (no carrier-grade NAT)',
+  needs: ['ddns'],
+  produces: ['cgnat'],
+  match(ctx) {
+    const obs = ctx.first('ddns', 'cgnat');
+    const hop = ctx.first('wan', 'hop');
+    const hopAddr = dataOf<HopData>(hop).address;
+    const d = dataOf<CgnatData>(obs);
+    const wanIp = d.routerWanIp ?? ctx.config.router.wanIp;
+    const shared = (ip: string | undefined) => ip !== undefined && isIPv4(ip) && inSubnet(ip, SHARED_CGNAT);
+    const byObs = obs?.status === 'fail' && obs.reason === 'cgnat';
+    const byHop = hop?.status === 'ok' && shared(hopAddr);
+    const byWan = shared(wanIp);
+    if (!byObs && !byHop && !byWan) return [];
+    const publicIp = d.publicIp ?? dataOf<{ address?: string }>(ctx.first('ddns', 'public-ip')).address;
+    const reasons: string[] = [];
+    if (byWan) reasons.push(`the router's WAN address ${wanIp} is in ${SHARED_CGNAT.cidr}, the range ISPs use for carrier-grade NAT`);
+    if (byHop || (shared(d.secondHop) && !byWan)) reasons.push(`the first router past your gateway is ${hopAddr ?? d.secondHop}, in ${SHARED_CGNAT.cidr}, the range ISPs use for carrier-grade NAT`);
+    if (publicIp && wanIp && publicIp !== wanIp) reasons.push(`the address the internet sees, ${publicIp}, is not the router's WAN address ${wanIp}`);
+    if (reasons.length === 0 && d.why) reasons.push(d.why);
+    const fwd = ctx.config.router.forwards;
+    const inbound = fwd.length > 0 || ctx.config.vpn.publicName !== undefined;
+    return [{
+      id: 'cgnat',
+      labels: {},
+      ...(publicIp ? { facts: { publicIp } } : {}),
+      severity: inbound ? 'critical' : 'warning',
+      title: `Carrier-grade NAT: the ISP shares ${publicIp ?? 'its public address'} among customers, so no port forward can reach home`,
+      explanation:
+        `${reasons.length ? `${reasons.map((r, i) => (i === 0 ? r.charAt(0).toUpperCase() + r.slice(1) : r)).join('; and ')}. ` : ''}` +
+        `The router is itself behind the ISP's NAT: connections from outside to ${publicIp ?? 'the public address'} end at the ISP and never reach the router` +
+        (fwd.length ? `, so the forward of ${listing(fwd.map((f) => `${f.proto.toUpperCase()} ${f.port} to ${f.to}`))} can never be used.` : '.'),
+      impact: inbound
+        ? 'Outside servers cannot reach the VPN or anything else forwarded; everything inside the LAN, and connections out, still work.'
+        : 'Nothing from outside can connect in; connections out still work.',
+      consequence: `the ISP put the line behind carrier-grade NAT${publicIp ? ` (shared address ${publicIp})` : ''}`,
+      evidence: [...(obs ? [obs.id] : []), ...(hop && byHop ? [hop.id] : [])],
+      fixes: [
+        {
+          title: 'Ask the ISP for a public IPv4 address',
+          steps: [
+            'Ask for a public (not shared, not CGNAT) IPv4 address; many ISPs give one on request or for a small fee, some call it "opting out of CGNAT".',
+            'A static one also spares you the DDNS update.',
+            'Check afterwards: sudo netdoctor check shows no cgnat finding.',
+          ],
+        },
+        {
+          title: 'Or turn the connection around: let home connect out',
+          steps: [
+            `Run the VPN server on a machine with a public address (for example the VPS your outside servers run on) and make ${ctx.config.vpn.host ?? 'the VPN Pi'} connect out to it as a client; outbound connections work through CGNAT.`,
+            'If the ISP gives IPv6, reaching home over IPv6 needs no NAT at all.',
+          ],
+        },
+      ],
+    }];
+  },
+};
+
+export const wanRules: Rule[] = [gateway, internet, cgnat];
+
+export const wanEdges: ExplainEdge[] = [
+  { cause: 'gateway-down', effect: 'wan-down', because: 'everything beyond the LAN goes through the router' },
+  { cause: 'wan-down', effect: 'dns-upstream-failing', because: 'a local DNS server forwards outside names over the internet' },
+  { cause: 'wan-down', effect: 'ddns-unknown', because: 'the public address and the DDNS record are both learned over the internet' },
+  { cause: 'wan-down', effect: 'vpn-unreachable', because: 'nothing reaches the VPN from outside while the line is down' },
+  { cause: 'cgnat', effect: 'vpn-unreachable', because: 'behind carrier-grade NAT no connection from outside reaches the router' },
+  {
+    cause: 'cgnat',
+    effect: 'ddns-stale',
+    because: 'moving the line behind CGNAT changed the public address; publishing the shared address would not help',
+    when: same('publicIp', 'actual'),
+  },
+];
