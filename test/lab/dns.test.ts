@@ -1,0 +1,160 @@
+/**
+ * The DNS probe against the lab's real servers: pi-dns's dnsmasq (local names,
+ * upstream the ISP resolver) and the ISP resolver, healthy and under faults.
+ * Run inside the lab's `client` node; nothing leaves the lab.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { QueryData, ServerData } from '../../src/probes/dns.js';
+import type { Observation } from '../../src/probes/types.js';
+import { describeLab } from '../support/lab.js';
+
+const PI_DNS = '192.168.1.10';
+const PI_VPN = '192.168.1.20';
+
+function server(obs: Observation[], address: string): Observation<ServerData> {
+  const o = obs.find((x) => x.probe === 'dns' && x.check === 'server' && x.subject === address);
+  if (!o) throw new Error(`no server observation for ${address}; got:\n${obs.map((x) => `${x.id} ${x.status}/${x.reason}: ${x.summary}`).join('\n')}`);
+  return o as Observation<ServerData>;
+}
+
+function query(obs: Observation[], address: string, name: string, type: 'A' | 'PTR'): Observation<QueryData> {
+  const o = obs.find((x) => x.probe === 'dns' && x.check === 'query' && x.subject === `${address}/${name}/${type}`);
+  if (!o) throw new Error(`no query observation for ${address}/${name}/${type}`);
+  return o as Observation<QueryData>;
+}
+
+/** The probe ended by itself: the runner did not have to cut it at the deadline. */
+function finishedInTime(obs: Observation[]): void {
+  expect(obs.filter((o) => o.check === 'probe').map((o) => `${o.status}/${o.reason}: ${o.summary}`)).toEqual([]);
+}
+
+describeLab('dns probe in the lab', (lab) => {
+  it('healthy: local names resolve via pi-dns to the expected addresses, external names via upstream, PTRs back', async () => {
+    const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
+    finishedInTime(obs);
+    const s = server(obs, PI_DNS);
+    expect(s.status, s.summary).toBe('ok');
+    expect(s).toMatchObject({ reason: 'healthy', labels: { source: 'config,router' }, values: { ok: 1, failed: 0 } });
+    expect(s.data!.local.ok).toBe(s.data!.local.total);
+    expect(s.data!.external).toEqual({ ok: 1, total: 1 });
+
+    const vpn = query(obs, PI_DNS, 'pi-vpn.home', 'A');
+    expect(vpn).toMatchObject({ status: 'ok', reason: 'answered', values: { ok: 1, rcode: 0 } });
+    expect(vpn.data).toMatchObject({ answers: [PI_VPN], expected: PI_VPN, rcodeName: 'NOERROR', flags: { aa: true, ra: true, tc: false }, transport: 'udp', attempts: 1 });
+    expect(vpn.values.latency_ms).toBeGreaterThan(0);
+
+    const ext = query(obs, PI_DNS, 'example.com', 'A');
+    // Only the ISP resolver holds this address: pi-dns got it from upstream. (Its AA bit is the
+    // upstream's, passed through by dnsmasq, so it says nothing about where the answer came from.)
+    expect(ext).toMatchObject({ status: 'ok', data: { answers: ['203.0.113.80'], kind: 'external', flags: { ra: true } } });
+
+    expect(query(obs, PI_DNS, '20.1.168.192.in-addr.arpa', 'PTR').data!.answers.map((n) => n.toLowerCase())).toContain('pi-vpn.home');
+  });
+
+  it('dns-down: the closed port is reported as refused, within the deadline', async () => {
+    await lab().fault('dns-down');
+    try {
+      const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml(), deadlineMs: 4000 });
+      finishedInTime(obs);
+      const s = server(obs, PI_DNS);
+      expect(s).toMatchObject({ status: 'fail', reason: 'refused', values: { ok: 0, answered: 0 } });
+      // ICMP port unreachable comes back at once: one try, no waiting out timeouts.
+      expect(query(obs, PI_DNS, 'pi-vpn.home', 'A')).toMatchObject({ status: 'fail', reason: 'refused', data: { outcome: 'refused', attempts: 1 } });
+    } finally {
+      await lab().heal();
+    }
+  });
+
+  it('unplugged-pi: the silent address is reported as unreachable (not refused), within the deadline', async () => {
+    await lab().fault('unplugged-pi');
+    try {
+      const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml(), deadlineMs: 3000 });
+      finishedInTime(obs);
+      const s = server(obs, PI_DNS);
+      expect(s).toMatchObject({ status: 'fail', reason: 'unreachable', values: { ok: 0, answered: 0 } });
+      const q = query(obs, PI_DNS, 'pi-vpn.home', 'A');
+      expect(['timeout', 'unreachable']).toContain(q.reason);
+      // The tries (1 s, 1.5 s, then what is left) were cut to end before the 3 s deadline.
+      expect(q.data!.latencyMs).toBeLessThan(3000);
+    } finally {
+      await lab().heal();
+    }
+  });
+
+  it('isp-down: local names still resolve, external ones fail — upstream failing, not the server', async () => {
+    await lab().fault('isp-down');
+    try {
+      const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
+      finishedInTime(obs);
+      const s = server(obs, PI_DNS);
+      expect(s.reason, s.summary).toBe('upstream-failing');
+      expect(s.status).toBe('fail');
+      expect(s.data!.local.ok).toBe(s.data!.local.total);
+      expect(s.data!.external).toEqual({ ok: 0, total: 1 });
+      expect(query(obs, PI_DNS, 'pi-vpn.home', 'A').status).toBe('ok');
+      expect(['timeout', 'servfail', 'refused']).toContain(query(obs, PI_DNS, 'example.com', 'A').reason);
+    } finally {
+      await lab().heal();
+    }
+  });
+
+  it('a record changed in pi-dns to a wrong address: wrong answer with expected and actual', async () => {
+    const l = lab();
+    const dir = mkdtempSync(join(tmpdir(), 'netdoctor-dns-test-'));
+    let child: ReturnType<typeof spawn> | undefined;
+    // The lab stops its own pi-dns dnsmasq for dns-down; in its place runs the same config with one record changed.
+    await l.fault('dns-down');
+    try {
+      const original = readFileSync(join(l.stateDir, 'pi-dns-dnsmasq.conf'), 'utf8');
+      const changed = original
+        .replace(/^host-record=pi-vpn\.home,.*$/m, 'host-record=pi-vpn.home,192.168.1.99')
+        .replace(/^pid-file=.*$/m, `pid-file=${join(dir, 'dnsmasq.pid')}`);
+      expect(changed, 'the lab config names pi-vpn.home in a host-record line').toContain('host-record=pi-vpn.home,192.168.1.99');
+      writeFileSync(join(dir, 'dnsmasq.conf'), changed);
+      // `ip netns exec` execs dnsmasq, so child.pid is dnsmasq's own: ours to kill.
+      child = spawn('ip', ['netns', 'exec', l.ns('pi-dns'), 'dnsmasq', '--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`], { stdio: 'ignore' });
+      await waitFor(async () => (await l.exec('client', ['dig', '+short', '+time=1', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home'])).stdout.trim() === '192.168.1.99', 5000);
+
+      const obs = await l.runProbe('client', 'dns', { configYaml: l.configYaml() });
+      finishedInTime(obs);
+      const q = query(obs, PI_DNS, 'pi-vpn.home', 'A');
+      expect(q).toMatchObject({
+        status: 'fail',
+        reason: 'wrong-answer',
+        labels: { server: PI_DNS, name: 'pi-vpn.home', expected: PI_VPN, actual: '192.168.1.99' },
+        data: { expected: PI_VPN, answers: ['192.168.1.99'] },
+      });
+      expect(q.summary).toContain('expected 192.168.1.20');
+      const s = server(obs, PI_DNS);
+      expect(s).toMatchObject({ status: 'fail', reason: 'wrong-answers', data: { wrongAnswers: [{ name: 'pi-vpn.home', expected: PI_VPN, actual: ['192.168.1.99'] }] } });
+      // The other record is still right.
+      expect(query(obs, PI_DNS, 'pi-dns.home', 'A').status).toBe('ok');
+    } finally {
+      if (child?.pid && child.exitCode === null) {
+        const exited = new Promise((res) => child!.once('exit', res));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      await l.heal();
+    }
+  });
+
+  it('after heal the server is healthy again (the lab is left as found)', async () => {
+    const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
+    expect(server(obs, PI_DNS).reason).toBe('healthy');
+  });
+});
+
+async function waitFor(ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await ok()) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
