@@ -1,0 +1,288 @@
+/**
+ * Every run, kept in SQLite for post-incident reports and for the Graphite
+ * spool. A run is written in one transaction: it is stored whole or not at
+ * all, even if the process is killed mid-write (WAL journal). The schema is
+ * versioned with `PRAGMA user_version` and migrated forward on open.
+ *
+ * Observations are stored as one deflated JSON blob per run: a year of
+ * one-minute runs is ~525,000 rows, and reports read observations only for
+ * the few runs of an incident. What reports scan — status per run, findings
+ * per run — lives in indexed columns.
+ */
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import type { Finding } from '../diagnose/types.js';
+import type { Observation, ProbeName, Vantage } from '../probes/types.js';
+import { errorMessage, UserError } from '../shared/errors.js';
+import type { RunStatus } from '../shared/exit-codes.js';
+import type { CheckReport } from './json.js';
+
+/** Each entry moves the schema from version i to i+1. Never edit a shipped entry; append. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY,
+     started_at INTEGER NOT NULL,          -- epoch ms
+     duration_ms INTEGER NOT NULL,
+     site TEXT NOT NULL,
+     vantage TEXT NOT NULL,
+     status TEXT NOT NULL,                 -- ok | warning | critical | unknown
+     version TEXT NOT NULL,
+     problems INTEGER NOT NULL,            -- findings that are not info: 0 means a healthy run
+     probe_status TEXT NOT NULL,           -- JSON {probe: worst observation status}
+     observations BLOB NOT NULL            -- deflated JSON array
+   );
+   CREATE INDEX runs_started_at ON runs(started_at);
+   CREATE TABLE findings (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+     key TEXT NOT NULL,
+     id TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     root INTEGER NOT NULL,
+     finding TEXT NOT NULL                 -- JSON of the whole finding
+   );
+   CREATE INDEX findings_run ON findings(run_id);
+   CREATE INDEX findings_key ON findings(key, run_id);
+   CREATE TABLE spool (
+     id INTEGER PRIMARY KEY,
+     line TEXT NOT NULL,                   -- carbon plaintext line, with its original timestamp
+     queued_at INTEGER NOT NULL
+   );
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Incident detection scans only the runs that had problems.
+  `CREATE INDEX runs_problems ON runs(started_at) WHERE problems > 0;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface StoredRun {
+  id: number;
+  startedAt: string;
+  durationMs: number;
+  site: string;
+  vantage: Vantage;
+  status: RunStatus;
+  version: string;
+  problems: number;
+  probeStatus: Partial<Record<ProbeName, Observation['status']>>;
+}
+
+export interface StoredFinding {
+  runId: number;
+  key: string;
+  id: string;
+  severity: Finding['severity'];
+  root: boolean;
+}
+
+const STATUS_ORDER: Record<Observation['status'], number> = { skipped: 0, ok: 1, error: 2, fail: 3 };
+
+export class History {
+  readonly path: string;
+  readonly db: Database.Database;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /** Opens (creating and migrating as needed) the history at `path`; `:memory:` for tests. */
+  static open(path: string, opts: { readonly?: boolean } = {}): History {
+    let db: Database.Database;
+    try {
+      if (path !== ':memory:' && !opts.readonly) {
+        // The history holds addresses and names of the LAN: not for other users' eyes.
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      }
+      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    } catch (err) {
+      throw new UserError(`cannot open the history database ${path}: ${errorMessage(err)}`,
+        'Set history.path in netdoctor.yaml to a writable place, or run check with --no-history.');
+    }
+    try {
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        if (path !== ':memory:') {
+          try {
+            chmodSync(path, 0o600);
+          } catch {
+            // Not ours to change (e.g. a shared file); permissions stay as they are.
+          }
+        }
+      }
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      const history = new History(path, db);
+      if (!opts.readonly) history.migrate();
+      else if ((db.pragma('user_version', { simple: true }) as number) > SCHEMA_VERSION) {
+        throw new UserError(`the history database ${path} was written by a newer netdoctor (schema ${String(db.pragma('user_version', { simple: true }))}, this one knows ${SCHEMA_VERSION})`);
+      }
+      return history;
+    } catch (err) {
+      db.close();
+      if (err instanceof UserError) throw err;
+      throw new UserError(`cannot use the history database ${path}: ${errorMessage(err)}`,
+        'If the disk is full or read-only, free space or set history.path elsewhere; check with --no-history still reports.');
+    }
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new UserError(`the history database ${this.path} was written by a newer netdoctor (schema ${current}, this one knows ${SCHEMA_VERSION})`,
+        'Upgrade netdoctor, or point history.path at a new file.');
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** Stores one run whole, in one transaction; returns its id. */
+  recordRun(report: CheckReport): number {
+    const insertRun = this.db.prepare(
+      `INSERT INTO runs (started_at, duration_ms, site, vantage, status, version, problems, probe_status, observations)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertFinding = this.db.prepare('INSERT INTO findings (run_id, key, id, severity, root, finding) VALUES (?, ?, ?, ?, ?, ?)');
+    const probeStatus: Partial<Record<ProbeName, Observation['status']>> = {};
+    for (const o of report.observations) {
+      const prev = probeStatus[o.probe];
+      if (prev === undefined || STATUS_ORDER[o.status] > STATUS_ORDER[prev]) probeStatus[o.probe] = o.status;
+    }
+    const problems = report.findings.filter((f) => f.severity !== 'info').length;
+    return this.db.transaction(() => {
+      const { lastInsertRowid } = insertRun.run(
+        Date.parse(report.startedAt),
+        Math.round(report.durationMs),
+        report.site,
+        report.vantage,
+        report.status,
+        report.netdoctor,
+        problems,
+        JSON.stringify(probeStatus),
+        deflateRawSync(Buffer.from(JSON.stringify(report.observations))),
+      );
+      const runId = Number(lastInsertRowid);
+      for (const f of report.findings) insertFinding.run(runId, f.key, f.id, f.severity, f.root ? 1 : 0, JSON.stringify(f));
+      return runId;
+    })();
+  }
+
+  /** Deletes runs older than `keepMs` before `now`; returns how many went. */
+  prune(keepMs: number, now = Date.now()): number {
+    return this.db.prepare('DELETE FROM runs WHERE started_at < ?').run(now - keepMs).changes;
+  }
+
+  runCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+  }
+
+  /** Runs in [from, to) by start time, oldest first, without their observations. */
+  runs(opts: { from?: number; to?: number; limit?: number } = {}): StoredRun[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, started_at, duration_ms, site, vantage, status, version, problems, probe_status FROM runs
+         WHERE started_at >= ? AND started_at < ? ORDER BY started_at LIMIT ?`,
+      )
+      .all(opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as RunRow[];
+    return rows.map(toStoredRun);
+  }
+
+  run(id: number): StoredRun | undefined {
+    const row = this.db
+      .prepare('SELECT id, started_at, duration_ms, site, vantage, status, version, problems, probe_status FROM runs WHERE id = ?')
+      .get(id) as RunRow | undefined;
+    return row && toStoredRun(row);
+  }
+
+  observationsOf(runId: number): Observation[] {
+    const row = this.db.prepare('SELECT observations FROM runs WHERE id = ?').get(runId) as { observations: Buffer } | undefined;
+    return row ? (JSON.parse(inflateRawSync(row.observations).toString('utf8')) as Observation[]) : [];
+  }
+
+  findingsOf(runId: number): Finding[] {
+    const rows = this.db.prepare('SELECT finding FROM findings WHERE run_id = ? ORDER BY rowid').all(runId) as Array<{ finding: string }>;
+    return rows.map((r) => JSON.parse(r.finding) as Finding);
+  }
+
+  // --- the Graphite spool -------------------------------------------------
+
+  /**
+   * Queues metric lines that could not be delivered. Keeps at most `max`
+   * lines, dropping the oldest; returns how many were dropped so the caller
+   * can say so.
+   */
+  spool(lines: readonly string[], max: number, now = Date.now()): number {
+    if (lines.length === 0) return 0;
+    const insert = this.db.prepare('INSERT INTO spool (line, queued_at) VALUES (?, ?)');
+    return this.db.transaction(() => {
+      for (const line of lines) insert.run(line, now);
+      const count = (this.db.prepare('SELECT count(*) AS n FROM spool').get() as { n: number }).n;
+      const excess = count - max;
+      if (excess <= 0) return 0;
+      this.db.prepare('DELETE FROM spool WHERE id IN (SELECT id FROM spool ORDER BY id LIMIT ?)').run(excess);
+      this.bumpMeta('spool_dropped', excess);
+      return excess;
+    })();
+  }
+
+  /** The oldest spooled lines, with the id of the last one (for {@link unspool}). */
+  spooled(limit: number): { lines: string[]; upToId: number } {
+    const rows = this.db.prepare('SELECT id, line FROM spool ORDER BY id LIMIT ?').all(limit) as Array<{ id: number; line: string }>;
+    return { lines: rows.map((r) => r.line), upToId: rows.length ? rows[rows.length - 1].id : 0 };
+  }
+
+  /** Removes spooled lines once carbon has them. */
+  unspool(upToId: number): void {
+    this.db.prepare('DELETE FROM spool WHERE id <= ?').run(upToId);
+  }
+
+  spoolSize(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM spool').get() as { n: number }).n;
+  }
+
+  private bumpMeta(key: string, by: number): void {
+    this.db
+      .prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value`)
+      .run(key, String(by));
+  }
+
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+interface RunRow {
+  id: number;
+  started_at: number;
+  duration_ms: number;
+  site: string;
+  vantage: string;
+  status: string;
+  version: string;
+  problems: number;
+  probe_status: string;
+}
+
+function toStoredRun(r: RunRow): StoredRun {
+  return {
+    id: r.id,
+    startedAt: new Date(r.started_at).toISOString(),
+    durationMs: r.duration_ms,
+    site: r.site,
+    vantage: r.vantage as Vantage,
+    status: r.status as RunStatus,
+    version: r.version,
+    problems: r.problems,
+    probeStatus: JSON.parse(r.probe_status) as StoredRun['probeStatus'],
+  };
+}
