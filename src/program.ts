@@ -147,8 +147,9 @@ Examples:
     .description('replay an incident: run the rule engine on observations saved by `check --json`')
     .argument('<file>', 'a file written by `netdoctor check --json` (or - for standard input)')
     .option('--json', 'print the diagnosis as JSON')
+    .option('-v, --verbose', 'also print every observation')
     .action(async (file: string, opts: Record<string, unknown>, cmd: Command) => {
-      const { run } = await import('./commands/check.js');
+      const { run } = await import('./commands/diagnose.js');
       done(await run({ ...cmd.optsWithGlobals(), ...opts, fromJson: file }));
     });
 

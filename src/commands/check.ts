@@ -1,8 +1,144 @@
+/**
+ * `netdoctor check`: what cron, Nagios/Icinga and a VPS outside the LAN run.
+ * All selected probes once, concurrently, under one deadline; the diagnosis;
+ * a short summary or `--json`; the run into the history; metrics to Graphite;
+ * exit 0/1/2/3. The sinks only consume: a broken history disk or Graphite
+ * server is reported on stderr and changes neither the verdict nor the exit
+ * code.
+ */
 import { loadConfig } from '../config/load.js';
-import { UsageError } from '../shared/errors.js';
+import type { Config } from '../config/resolve.js';
+import { diagnose } from '../diagnose/index.js';
+import { probes as registry } from '../probes/registry.js';
+import { runProbes, selectProbes } from '../probes/runner.js';
+import type { RunEvent, RunResult, Vantage } from '../probes/types.js';
+import { sendMetrics, metricLines } from '../report/graphite.js';
+import { History } from '../report/history.js';
+import { buildCheckReport, readSavedRun, type CheckReport } from '../report/json.js';
+import { renderText } from '../report/text.js';
+import { formatDuration } from '../shared/duration.js';
+import { errorMessage } from '../shared/errors.js';
+import { ExitCode, exitCodeFor } from '../shared/exit-codes.js';
+import { VERSION } from '../program.js';
 
-/** Placeholder until the `check` issue lands: validates the config, then says so. */
-export async function run(opts: Record<string, unknown>): Promise<number> {
-  loadConfig({ configPath: opts.config as string | undefined });
-  throw new UsageError('`netdoctor check` is not built yet in this version.', 'Run `netdoctor --help` for what is available.');
+export interface CheckOptions {
+  config?: string;
+  json?: boolean;
+  only?: string[];
+  skip?: string[];
+  vantage?: Vantage;
+  deadline?: number;
+  verbose?: boolean;
+  quiet?: boolean;
+  fromJson?: string;
+  /** commander's `--no-history` / `--no-graphite` give `history: false` / `graphite: false`. */
+  history?: boolean;
+  graphite?: boolean;
+  force?: boolean;
+  user?: string;
+}
+
+export async function run(opts: CheckOptions): Promise<number> {
+  const config = loadConfig({ configPath: opts.config });
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => interrupt.abort(new Error(sig));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const replay = opts.fromJson !== undefined;
+    const run = replay ? readSavedRun(opts.fromJson!) : await probeOnce(config, opts, interrupt.signal);
+    if (interrupt.signal.aborted) {
+      // An interrupted run is not a verdict: nothing is recorded or sent, so the history holds only whole runs.
+      process.stderr.write(`netdoctor: interrupted (${(interrupt.signal.reason as Error).message}); nothing recorded\n`);
+      return ExitCode.unknown;
+    }
+    const report = buildCheckReport(VERSION, config, run, diagnose(run.observations, config));
+    const code = exitCodeFor(report.status);
+
+    if (!opts.quiet || report.status !== 'ok') {
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: false }));
+    }
+    // A replayed incident is not a new run: it goes to neither the history nor Graphite.
+    if (!replay) await sinks(config, opts, report, interrupt.signal);
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function probeOnce(config: Config, opts: CheckOptions, signal: AbortSignal): Promise<RunResult> {
+  const vantage = opts.vantage ?? 'inside';
+  const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage });
+  const progress = process.stderr.isTTY && !opts.quiet ? progressLine(selection.run.map((p) => p.name)) : undefined;
+  try {
+    return await runProbes({
+      config,
+      selection,
+      vantage,
+      deadlineMs: opts.deadline ?? config.deadlineMs,
+      signal,
+      onEvent: progress,
+      options: { force: opts.force ?? false },
+    });
+  } finally {
+    progress?.({ type: 'run-end', durationMs: 0 });
+  }
+}
+
+/** One self-rewriting line on a terminal's stderr; silent under cron (not a TTY). */
+function progressLine(names: string[]): (e: RunEvent) => void {
+  const started = Date.now();
+  const pending = new Set(names);
+  let timer: NodeJS.Timeout | undefined;
+  const draw = () => {
+    const waiting = [...pending].join(', ');
+    process.stderr.write(`\r\x1b[2Kchecking ${names.length - pending.size}/${names.length} done, ${formatDuration(Date.now() - started)}${waiting ? ` — waiting for ${waiting}` : ''}`);
+  };
+  return (e) => {
+    if (e.type === 'run-start') {
+      draw();
+      timer = setInterval(draw, 250);
+    } else if (e.type === 'probe-end') {
+      pending.delete(e.probe);
+      draw();
+    } else if (e.type === 'run-end') {
+      clearInterval(timer);
+      process.stderr.write('\r\x1b[2K');
+    }
+  };
+}
+
+async function sinks(config: Config, opts: CheckOptions, report: CheckReport, signal: AbortSignal): Promise<void> {
+  const warn = (line: string) => process.stderr.write(`netdoctor: ${line}\n`);
+  let history: History | undefined;
+  if (opts.history !== false) {
+    try {
+      history = History.open(config.history.path);
+      history.recordRun(report);
+      history.prune(config.history.keepMs);
+    } catch (err) {
+      warn(`the run was not recorded in the history: ${errorMessage(err)}`);
+    }
+  }
+  try {
+    if (config.graphite && opts.graphite !== false) {
+      const deadline = Date.parse(report.startedAt) + (opts.deadline ?? config.deadlineMs);
+      const outcome = await sendMetrics({
+        url: config.graphite.url,
+        lines: metricLines(report, config.graphite.prefix),
+        history,
+        spoolMax: config.graphite.spoolMax,
+        // A Graphite outage may hold the check at most a second past its deadline.
+        until: Math.max(deadline, Date.now()) + 1000,
+        signal,
+      });
+      if (outcome.error) {
+        warn(`Graphite unreachable (${outcome.error}); ${history ? `${outcome.spooled} metrics spooled for the next run` : 'metrics of this run are lost (no history to spool them in)'}`);
+      }
+      if (outcome.dropped > 0) warn(`the metrics spool is full (graphite.spoolMax ${config.graphite.spoolMax}): dropped the ${outcome.dropped} oldest lines`);
+    }
+  } finally {
+    history?.close();
+  }
 }

@@ -3,6 +3,12 @@
  * output), which follows the seed's outage: addresses first, then names, then
  * the paths in from outside.
  */
+import { ddnsProbe } from './ddns.js';
+import { dhcpProbe } from './dhcp.js';
+import { dnsProbe } from './dns.js';
+import { hostsProbe } from './hosts.js';
 import type { Probe } from './types.js';
+import { vpnProbe } from './vpn.js';
+import { wanProbe } from './wan.js';
 
-export const probes: readonly Probe[] = [];
+export const probes: readonly Probe[] = [dhcpProbe, hostsProbe, wanProbe, dnsProbe, vpnProbe, ddnsProbe];
