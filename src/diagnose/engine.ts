@@ -37,7 +37,11 @@ interface Node {
   draft: FindingDraft;
   key: string;
   family: Family;
-  /** Order of production (rule order, then draft order): the last tie-breaker, so ranking is total. */
+  /**
+   * Order of production: rule order, then each rule's own order, which
+   * follows the config (hosts, servers, forwards as listed), never the order
+   * observations arrived in. The user's order breaks ties before the key does.
+   */
   seq: number;
   causes: Set<Node>;
   effects: Set<Node>;
@@ -195,7 +199,8 @@ export function diagnoseWith(
         sb.height - sa.height ||
         sb.size - sa.size ||
         FAMILIES.indexOf(a.family) - FAMILIES.indexOf(b.family) ||
-        a.seq - b.seq
+        a.seq - b.seq ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
       );
     });
   }
@@ -269,7 +274,7 @@ function breakCycles(all: Node[]): void {
     }
     const stranded = all.filter((n) => !reached.has(n));
     if (stranded.length === 0) return;
-    stranded.sort((a, b) => severityRank(a.draft.severity) - severityRank(b.draft.severity) || FAMILIES.indexOf(a.family) - FAMILIES.indexOf(b.family) || a.seq - b.seq);
+    stranded.sort((a, b) => severityRank(a.draft.severity) - severityRank(b.draft.severity) || FAMILIES.indexOf(a.family) - FAMILIES.indexOf(b.family) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const promoted = stranded[0];
     for (const c of promoted.causes) c.effects.delete(promoted);
     promoted.causes.clear();

@@ -259,7 +259,7 @@ export function setcapFix(summary: string): Fix {
     snippet: {
       file: 'run on this machine',
       language: 'sh',
-      text: 'sudo setcap cap_net_bind_service,cap_net_raw+ep "$(readlink -f "$(command -v node)")"',
+      text: 'sudo setcap cap_net_bind_service,cap_net_raw+ep \\\n  "$(readlink -f "$(command -v node)")"',
     },
   };
 }

@@ -91,7 +91,7 @@ export interface RuleContext {
   observations: readonly Observation[];
   /** Facts about the LAN for fix snippets: prefix, mask, gateway, DNS. */
   net: LanFacts;
-  /** Observations of a probe (and check), in run order, without the probe-level `probe` check. */
+  /** Observations of a probe (and check), ordered by id, without the probe-level `probe` check. */
   of(probe: ProbeName, check?: string): Observation[];
   first(probe: ProbeName, check: string, subject?: string): Observation | undefined;
   whereIs(host: HostConfig): HostWhereabouts;
@@ -101,7 +101,9 @@ export interface RuleContext {
 
 export function makeContext(observations: readonly Observation[], config: Config): RuleContext {
   const byProbe = new Map<string, Observation[]>();
-  for (const o of observations) {
+  // By id, so no rule ever depends on the order concurrent probes happened to finish in.
+  const sorted = [...observations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const o of sorted) {
     if (o.check === 'probe') continue;
     const list = byProbe.get(o.probe) ?? [];
     list.push(o);

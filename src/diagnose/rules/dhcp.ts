@@ -60,7 +60,7 @@ const unexpectedServer: Rule = {
   needs: ['dhcp'],
   produces: ['dhcp-unexpected-server'],
   match(ctx) {
-    const offers = ctx.of('dhcp', 'offer');
+    const offers = [...ctx.of('dhcp', 'offer')].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
     const good = offers.find((o) => o.status === 'ok');
     const goodData = dataOf<DhcpOfferData>(good);
     const out: FindingDraft[] = [];
@@ -135,7 +135,7 @@ const badOptions: Rule = {
   match(ctx) {
     const { config } = ctx;
     const out: FindingDraft[] = [];
-    for (const o of ctx.of('dhcp', 'offer')) {
+    for (const o of [...ctx.of('dhcp', 'offer')].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0))) {
       if (o.status !== 'ok') continue;
       const d = dataOf<DhcpOfferData>(o);
       const server = o.labels.server ?? d.serverId ?? o.subject;

@@ -4,6 +4,7 @@
  * handing out the DNS Pi's old address, and "the internet stopped working".
  */
 import type { Observation } from '../../probes/types.js';
+import { compareIp, isIPv4 } from '../../shared/ipv4.js';
 import { restartServiceFix } from '../fixes.js';
 import { dataOf, listOf, type DnsQueryData, type DnsServerData } from '../observed.js';
 import type { ExplainEdge, FindingDraft, Rule, RuleContext } from '../rule.js';
@@ -57,7 +58,16 @@ function serversOf(ctx: RuleContext): ServerView[] {
       v.reason = v.status === 'ok' ? 'healthy' : 'partial';
     }
   }
-  return [...views.values()];
+  // The config's order first (the servers people rely on most), then the rest by address: never the order queries finished in.
+  const rank = (ip: string) => {
+    const i = ctx.config.dns.servers.indexOf(ip);
+    return i >= 0 ? i : ctx.config.dns.servers.length;
+  };
+  return [...views.values()].sort((a, b) => rank(a.server) - rank(b.server) || compareAddresses(a.server, b.server));
+}
+
+function compareAddresses(a: string, b: string): number {
+  return isIPv4(a) && isIPv4(b) ? compareIp(a, b) : a < b ? -1 : a > b ? 1 : 0;
 }
 
 function kindOf(q: Observation): string {
