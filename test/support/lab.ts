@@ -102,7 +102,8 @@ function installCleanupHandlers(): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
       downAll();
-      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]);
+      // Then die of the same signal as if we had never listened (vitest's workers stub process.exit).
+      process.kill(process.pid, sig);
     });
   }
   process.once('exit', downAll);
@@ -114,7 +115,7 @@ const HARNESS_PREFIX = /^t(\d+)n\d+$/;
  * Labs left by a test process that was killed outright (SIGKILL, OOM) before
  * its handlers ran: their owner is gone, so nobody else will take them down.
  */
-async function reapOrphanedLabs(): Promise<void> {
+export async function reapOrphanedLabs(): Promise<void> {
   for (const prefix of Lab.list()) {
     if (!HARNESS_PREFIX.test(prefix)) continue;
     let owner: number;
