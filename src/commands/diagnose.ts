@@ -18,7 +18,6 @@ import { renderText } from '../report/text.js';
 import { exitCodeFor } from '../shared/exit-codes.js';
 import { UserError } from '../shared/errors.js';
 import { didYouMean } from '../shared/suggest.js';
-import { VERSION } from '../program.js';
 
 export interface DiagnoseOptions {
   fromJson: string;
@@ -28,6 +27,8 @@ export interface DiagnoseOptions {
 }
 
 export async function run(opts: DiagnoseOptions): Promise<number> {
+  // Loaded here, not at the top: program.js reads package.json, and the benchmark imports this module from elsewhere.
+  const { VERSION } = await import('../program.js');
   const run = readSavedRun(opts.fromJson);
   const config = loadConfig({ configPath: opts.config ?? scenarioConfigFor(opts.fromJson) });
   const report = buildCheckReport(VERSION, config, run, diagnose(run.observations, config));

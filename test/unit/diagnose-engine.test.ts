@@ -292,3 +292,15 @@ function realRules() {
   return { RULES: allRules, EDGES: allEdges };
 }
 import { EDGES as allEdges, RULES as allRules } from '../../src/diagnose/index.js';
+
+describe('docs/rules.md', () => {
+  const doc = readFileSync(new URL('../../docs/rules.md', import.meta.url), 'utf8');
+  it('documents every finding id a rule can produce, and every explanation edge', () => {
+    const ids = new Set([...allRules.flatMap((r) => [...r.produces]), 'rule-failed', ...['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns'].map((p) => `${p}-unknown`)]);
+    for (const id of ids) expect(doc, id).toContain(`\`${id}`);
+    for (const e of allEdges) {
+      const row = doc.split('\n').find((l) => l.startsWith('| `') && l.includes(`\`${e.cause}\``) && l.split('|')[2].includes(`\`${e.effect}\``));
+      expect(row, `${e.cause} -> ${e.effect}`).toBeDefined();
+    }
+  });
+});

@@ -161,7 +161,13 @@ export const wanRules: Rule[] = [gateway, internet, cgnat];
 export const wanEdges: ExplainEdge[] = [
   { cause: 'gateway-down', effect: 'wan-down', because: 'everything beyond the LAN goes through the router' },
   { cause: 'wan-down', effect: 'dns-upstream-failing', because: 'a local DNS server forwards outside names over the internet' },
-  { cause: 'wan-down', effect: 'ddns-unknown', because: 'the public address and the DDNS record are both learned over the internet' },
+  {
+    cause: 'wan-down',
+    effect: 'ddns-unknown',
+    because: 'the public address and the DDNS record are both learned over the internet',
+    // The record's unknown, not the probe-level one of a ddns probe left out of the run.
+    when: (_c, e) => e.labels.hostname !== undefined,
+  },
   { cause: 'wan-down', effect: 'vpn-unreachable', because: 'nothing reaches the VPN from outside while the line is down' },
   { cause: 'cgnat', effect: 'vpn-unreachable', because: 'behind carrier-grade NAT no connection from outside reaches the router' },
   {
