@@ -25,10 +25,9 @@ import type { Diagnosis, Finding, Fix, Severity } from './types.js';
 export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'warning', 'unknown', 'info'];
 const severityRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 
-/** `id{label=value,…}` with labels sorted; values that would be ambiguous are quoted. */
+/** `id{label=value,…}` with labels sorted (`wan-down{}` without labels); values that would be ambiguous are quoted. */
 export function findingKey(id: string, labels: Record<string, string>): string {
   const entries = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (entries.length === 0) return id;
   const value = (v: string) => (/^[^,{}="\s]+$/.test(v) ? v : JSON.stringify(v));
   return `${id}{${entries.map(([k, v]) => `${k}=${value(v)}`).join(',')}}`;
 }

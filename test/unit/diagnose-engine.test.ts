@@ -43,7 +43,7 @@ describe('keys', () => {
     expect(findingKey('host-moved', { host: 'pi-dns', actual: '192.168.1.142', expected: '192.168.1.10' })).toBe(
       'host-moved{actual=192.168.1.142,expected=192.168.1.10,host=pi-dns}',
     );
-    expect(findingKey('wan-down', {})).toBe('wan-down');
+    expect(findingKey('wan-down', {})).toBe('wan-down{}');
     expect(findingKey('ddns-stale', { published: '203.0.113.10,203.0.113.12' })).toBe('ddns-stale{published="203.0.113.10,203.0.113.12"}');
   });
 
@@ -141,20 +141,21 @@ describe('unknown, never healthy', () => {
     const { config, observations } = scenario('healthy');
     const d = diagnose(replaceProbe(observations, 'dns', 'error', 'timeout', 'dns did not finish within the 10000 ms deadline'), config);
     expect(d.status).toBe('unknown');
-    expect(roots(d)).toEqual(['dns-unknown']);
+    expect(roots(d)).toEqual(['dns-unknown{}']);
     const u = d.findings[0];
     expect(u.severity).toBe('unknown');
     expect(u.title).toBe('DNS could not be checked: dns did not finish within the 10000 ms deadline');
     expect(u.explanation).toMatch(/whether each DNS server answers/);
     expect(u.fixes[0].steps.join(' ')).toMatch(/--deadline 20s/);
     expect(u.evidence).toEqual(['dns:probe:dns']);
+    expect(u.key).toBe('dns-unknown{}');
   });
 
   it('an unknown never hides something worse', () => {
     const { config, observations } = scenario('vpn-down');
     const d = diagnose(replaceProbe(observations, 'dhcp', 'error', 'permission', 'cannot bind UDP port 68 (EACCES): run as root'), config);
     expect(d.status).toBe('critical');
-    expect(roots(d)).toEqual(['vpn-service-down{host=pi-vpn}', 'dhcp-unknown']);
+    expect(roots(d)).toEqual(['vpn-service-down{host=pi-vpn}', 'dhcp-unknown{}']);
   });
 
   it('a probe left out with --only/--skip is shown as not checked but does not change the status', () => {
@@ -164,8 +165,8 @@ describe('unknown, never healthy', () => {
     const d = diagnose(run, config);
     expect(d.status).toBe('ok');
     expect(d.findings.map((f) => [f.key, f.severity, f.outOfScope])).toEqual([
-      ['ddns-unknown', 'unknown', true],
-      ['vpn-unknown', 'unknown', true],
+      ['ddns-unknown{}', 'unknown', true],
+      ['vpn-unknown{}', 'unknown', true],
     ]);
     const warn = diagnose(replaceProbe(scenario('ddns-stale').observations, 'vpn', 'skipped', 'not-selected', 'vpn not selected'), config);
     expect(warn.status).toBe('warning');
@@ -175,7 +176,7 @@ describe('unknown, never healthy', () => {
   it('a probe absent from a saved run is not checked, never healthy and never silent', () => {
     const { config, observations } = scenario('healthy');
     const d = diagnose(observations.filter((o) => o.probe !== 'hosts'), config);
-    const u = find(d, 'hosts-unknown')!;
+    const u = find(d, 'hosts-unknown{}')!;
     expect(u.outOfScope).toBe(true);
     expect(u.title).toMatch(/not checked: the hosts probe did not run/);
   });
@@ -234,8 +235,8 @@ describe('robustness', () => {
       { cause: 'b', effect: 'a', because: 't' },
     ];
     const d = diagnoseWith(rules, edges, [], configFrom(''));
-    expect(roots(d)).toEqual(['a']);
-    expect(find(d, 'b')!.rootKeys).toEqual(['a']);
+    expect(roots(d)).toEqual(['a{}']);
+    expect(find(d, 'b{}')!.rootKeys).toEqual(['a{}']);
   });
 
   it('a rule that throws becomes an unknown, and the other rules still judge', () => {
