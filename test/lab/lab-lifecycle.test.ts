@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
 import { isAlive, processStartTime, run, sleep } from '../../src/lab/sys.js';
 import { ALL_NODES } from '../../src/lab/topology.js';
-import { LAB_SKIP_REASON, describeLab, reapOrphanedLabs } from '../support/lab.js';
+import { describeLab, describeWithLabTools, reapOrphanedLabs } from '../support/lab.js';
 
 type Pid = { pid: number; startTime: string };
 
@@ -46,7 +46,6 @@ async function leftovers(prefix: string, pids: Pid[] = []): Promise<string[]> {
 const dig = async (lab: Lab, name: string) =>
   (await lab.exec('client', ['dig', '+short', '+time=1', '+tries=2', '@192.168.1.10', name])).stdout.split('\n').filter((l) => l && !l.startsWith(';')).join(' ');
 
-const suite = LAB_SKIP_REASON ? describe.skip : describe;
 const own = (n: number) => `t${process.pid}n${90 + n}`;
 
 describeLab('lab: lifecycle', (harnessLab) => {
@@ -102,7 +101,7 @@ describeLab('lab: lifecycle', (harnessLab) => {
  * harness's own cleanup paths are what is tested: afterAll after a throw,
  * the SIGTERM handler, and the reaper for a worker killed outright.
  */
-suite('lab harness cleanup (nested vitest)', () => {
+describeWithLabTools('lab harness cleanup (nested vitest)', () => {
   const repo = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
   const dir = join(repo, 'test-artifacts', `lab-fixture-${process.pid}`);
   const rel = `test-artifacts/lab-fixture-${process.pid}`;

@@ -136,21 +136,35 @@ export async function reapOrphanedLabs(): Promise<void> {
 let labCount = 0;
 let skipAnnounced = false;
 
+/** When the lab cannot run: a failing block under NETDOCTOR_LAB=required, else a skipped one (and one line saying why). */
+function describeUnavailable(name: string, body: () => void): void {
+  if (process.env.NETDOCTOR_LAB === 'required') {
+    describe(name, () => {
+      it('needs the lab (NETDOCTOR_LAB=required)', () => {
+        throw new Error(`lab tests are required (NETDOCTOR_LAB=required) but cannot run here: ${LAB_SKIP_REASON}`);
+      });
+    });
+    return;
+  }
+  if (!skipAnnounced) {
+    skipAnnounced = true;
+    console.warn(`lab tests skipped: ${LAB_SKIP_REASON} (set NETDOCTOR_LAB=required to make this a failure)`);
+  }
+  describe.skip(name, body);
+}
+
+/**
+ * A describe block that needs what the lab needs (root, the packages) but
+ * builds its labs itself, e.g. through the CLI. Same skip/required rules.
+ */
+export function describeWithLabTools(name: string, fn: () => void): void {
+  if (LAB_SKIP_REASON) describeUnavailable(name, fn);
+  else describe(name, fn);
+}
+
 export function describeLab(name: string, fn: (lab: () => TestLab) => void, opts: { faults?: string[] } = {}): void {
   if (LAB_SKIP_REASON) {
-    if (process.env.NETDOCTOR_LAB === 'required') {
-      describe(name, () => {
-        it('needs the lab (NETDOCTOR_LAB=required)', () => {
-          throw new Error(`lab tests are required (NETDOCTOR_LAB=required) but cannot run here: ${LAB_SKIP_REASON}`);
-        });
-      });
-      return;
-    }
-    if (!skipAnnounced) {
-      skipAnnounced = true;
-      console.warn(`lab tests skipped: ${LAB_SKIP_REASON} (set NETDOCTOR_LAB=required to make this a failure)`);
-    }
-    describe.skip(name, () => fn(() => {
+    describeUnavailable(name, () => fn(() => {
       throw new Error(`lab tests skipped: ${LAB_SKIP_REASON}`);
     }));
     return;
