@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import type { QueryData, ServerData } from '../../src/probes/dns.js';
 import type { Observation } from '../../src/probes/types.js';
-import { describeLab } from '../support/lab.js';
+import { describeLab, type TestLab } from '../support/lab.js';
 
 const PI_DNS = '192.168.1.10';
 const PI_VPN = '192.168.1.20';
@@ -146,9 +146,52 @@ describeLab('dns probe in the lab', (lab) => {
 
   it('after heal the server is healthy again (the lab is left as found)', async () => {
     const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
-    expect(server(obs, PI_DNS).reason).toBe('healthy');
+    expect(server(obs, PI_DNS).reason, obs.map((o) => o.summary).join('\n')).toBe('healthy');
+  });
+
+  // Last: healing rogue-dhcp can leave pi-dns's ARP entry for the router stale (see above).
+  it('with the DHCP probe in the same run: offered servers are asked too (a rogue DHCP server\'s DNS), sources merged', async () => {
+    const l = lab();
+    await l.fault('rogue-dhcp');
+    try {
+      const obs = await runWithDhcp(l);
+      const offers = obs.filter((o) => o.probe === 'dhcp' && o.check === 'offer').map((o) => o.subject).sort();
+      expect(offers, 'both DHCP servers answered the DISCOVER').toEqual(['192.168.1.1', ROGUE]);
+      // pi-dns's sources merge the router's offer. Only its local names are asserted: while the rogue is
+      // plugged in, the lab's LAN bridge may take the rogue port's MAC, leaving pi-dns's ARP entry for
+      // the router stale, so its upstream (example.com) can fail — a lab quirk, not the probe's.
+      const pi = server(obs, PI_DNS);
+      expect(pi.labels.source).toBe('config,router,dhcp');
+      expect(pi.data!.local.ok, pi.summary).toBe(pi.data!.local.total);
+      // The rogue hands itself out as DNS but serves none: asked once DHCP's results arrived, refused.
+      expect(server(obs, ROGUE)).toMatchObject({ status: 'fail', reason: 'refused', labels: { server: ROGUE, source: 'dhcp' } });
+      expect(query(obs, ROGUE, 'pi-vpn.home', 'A').reason).toBe('refused');
+      expect(obs.filter((o) => o.check === 'probe')).toEqual([]);
+    } finally {
+      await l.heal();
+    }
   });
 });
+
+const ROGUE = '192.168.1.254';
+
+/** dhcp and dns under the real runner in one run inside `client`, as `check --only dhcp,dns` would. */
+async function runWithDhcp(l: TestLab): Promise<Observation[]> {
+  const script = `
+    const [root, configYaml] = process.argv.slice(1);
+    const { parseConfigText } = await import(root + '/dist/config/load.js');
+    const { readMachineFacts } = await import(root + '/dist/config/machine.js');
+    const { runProbes, selectProbes } = await import(root + '/dist/probes/runner.js');
+    const { dhcpProbe } = await import(root + '/dist/probes/dhcp.js');
+    const { dnsProbe } = await import(root + '/dist/probes/dns.js');
+    const config = parseConfigText(configYaml, { file: 'lab.yaml', machine: readMachineFacts(), env: process.env });
+    const selection = selectProbes([dhcpProbe, dnsProbe], { vantage: 'inside' });
+    const r = await runProbes({ config, selection, vantage: 'inside', deadlineMs: config.deadlineMs });
+    process.stdout.write(JSON.stringify(r.observations));`;
+  const out = await l.exec('client', ['node', '--input-type=module', '-e', script, resolve('.'), l.configYaml()], { timeoutMs: 30_000 });
+  if (out.code !== 0) throw new Error(`runner exited ${out.code}: ${out.stderr}`);
+  return JSON.parse(out.stdout) as Observation[];
+}
 
 async function waitFor(ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
