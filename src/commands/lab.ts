@@ -44,7 +44,25 @@ export async function run(opts: Record<string, unknown>): Promise<number> {
   switch (o.sub) {
     case 'up': {
       const faults = checkFaultNames(o.fault ?? []);
-      const lab = await Lab.up(prefix, { faults, log: err });
+      // Ctrl-C while building: take down what exists so far, synchronously, so nothing half-built is left.
+      const interrupted = (sig: NodeJS.Signals) => {
+        err(`\nlab ${prefix}: interrupted; taking the half-built lab down`);
+        try {
+          Lab.open(prefix).downSync();
+        } catch {
+          // nothing recorded yet
+        }
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
+      let lab: LabClass;
+      try {
+        lab = await Lab.up(prefix, { faults, log: err });
+      } finally {
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
+      }
       const st = await lab.status();
       process.stdout.write(formatStatus(st));
       err(`\nTry: sudo netdoctor lab exec ${prefixFlag(prefix)}client -- ping -c1 192.168.1.10`);
