@@ -27,7 +27,7 @@ import type { HostConfig } from '../config/schema.js';
 import { errorMessage } from '../shared/errors.js';
 import { compareIp, isLinkLocal, type Subnet } from '../shared/ipv4.js';
 import { NeighbourTableError, readNeighbours } from './net/neighbours.js';
-import { ping, pingAll, pingBinary, type PingResult } from './net/ping.js';
+import { ping, pingBinary, type PingResult } from './net/ping.js';
 import { SweepScopeError, linkScan, resolveAddresses, sweep, sweepTargets, type AliveHost, type LinkResponder, type SweepResult } from './net/sweep.js';
 import type { Probe, ProbeContext } from './types.js';
 
@@ -129,11 +129,14 @@ export const hostsProbe: Probe = {
     const budgetEnd = ctx.deadline - 200;
 
     // Latency and loss at the expected addresses, measured while the sweep runs (the echo also resolves them).
-    const expectedPings = pingAll(uniq(config.hosts.map((h) => h.ip)).filter((ip) => !own.includes(ip)), {
+    // Once the sweep has shown nobody there, waiting for those echoes would only add time: they are stopped.
+    const expected = uniq(config.hosts.map((h) => h.ip)).filter((ip) => !own.includes(ip));
+    const stoppers = new Map(expected.map((ip) => [ip, new AbortController()]));
+    const expectedPings = Promise.all(expected.map((ip) => ping(ip, {
       ...HOST_PING,
       timeoutMs: clamp(budgetEnd - Date.now() - 1500, 600, 1200),
-      signal: ctx.signal,
-    });
+      signal: AbortSignal.any([ctx.signal, stoppers.get(ip)!.signal]),
+    })));
 
     let result: SweepResult | undefined;
     let checked: Omit<SweepResult, 'subnet'>;
@@ -161,36 +164,38 @@ export const hostsProbe: Probe = {
       throw err;
     }
     if (config.hosts.length === 0) return;
-
+    for (const [ip, stopper] of stoppers) if (!checked.alive.some((a) => a.ip === ip)) stopper.abort();
     const alive = [...checked.alive];
-    const known = new Set(alive.map((a) => a.mac));
     const wanted = new Set(config.hosts.map((h) => h.mac));
+    const unseenAfterSweep = [...wanted].some((m) => !alive.some((a) => a.mac === m));
 
-    // Step 2: configured MACs the kernel holds at a 169.254.x.y address; proven only if they answer there.
-    if ([...wanted].some((m) => !known.has(m))) {
-      alive.push(...(await linkLocalSightings(iface, wanted, known, ctx.signal)));
+    // Steps 2 and 3 only for hosts the sweep did not find, side by side.
+    let link: LinkResponder[] = [];
+    if (unseenAfterSweep && Date.now() < budgetEnd - 800) {
+      const [ll, scan] = await Promise.all([
+        linkLocalSightings(iface, wanted, own, clamp(budgetEnd - Date.now() - 500, 300, 2000), ctx.signal),
+        // About a second: only when the deadline leaves room for it.
+        Date.now() < budgetEnd - 1800 ? linkScan(iface, { signal: ctx.signal }) : Promise.resolve({ responders: [] }),
+      ]);
+      alive.push(...ll);
+      link = scan.responders;
     }
     const seen = sightingsOf(alive);
 
-    // Step 3: hosts still unseen, looked for on the link by IPv6.
-    let link: LinkResponder[] = [];
-    const unseen = config.hosts.filter((h) => !seen.byMac.has(h.mac));
-    if (unseen.length > 0 && Date.now() < budgetEnd - 1000) {
-      link = (await linkScan(iface, { signal: ctx.signal, timeoutMs: clamp(budgetEnd - Date.now() - 800, 300, 900) })).responders;
-    }
-
     const verdicts = config.hosts.map((h) => ({ host: h, verdict: judgeHost(h, seen) }));
-    const pingsAtExpected = new Map((await expectedPings).map((p) => [p.target, p]));
-    // Hosts found elsewhere get their latency measured where they are now.
+    // Hosts found elsewhere get their latency measured where they are now, while the expected addresses finish.
     const elsewhere = uniq(verdicts.filter((v) => v.verdict.actual && v.verdict.actual.ip !== v.host.ip).map((v) => v.verdict.actual!.ip));
-    const elsewherePings = new Map(
-      (await Promise.all(elsewhere.map((ip) => ping(ip, {
+    const [atExpected, atElsewhere] = await Promise.all([
+      expectedPings,
+      Promise.all(elsewhere.map((ip) => ping(ip, {
         ...HOST_PING,
-        timeoutMs: clamp(budgetEnd - Date.now(), 300, 1500),
+        timeoutMs: clamp(budgetEnd - Date.now(), 300, 1200),
         signal: ctx.signal,
         ...(isLinkLocal(ip) ? { iface } : {}),
-      })))).map((p) => [p.target, p]),
-    );
+      }))),
+    ]);
+    const pingsAtExpected = new Map(atExpected.map((p) => [p.target, p]));
+    const elsewherePings = new Map(atElsewhere.map((p) => [p.target, p]));
 
     for (const { host, verdict } of verdicts) {
       const where = verdict.actual?.ip;
@@ -275,26 +280,26 @@ function emitHost(
 }
 
 /**
- * Configured MACs held at 169.254.x.y in the IPv4 neighbour table (the
- * machine talked to them there, e.g. it has a link-local route itself). Such
- * an entry is only a lead: the host counts as there when it answers an echo
- * sent out of `iface` to that address during this run.
+ * Leads to hosts that fell back to 169.254.x.y: link-local addresses this
+ * machine has talked to (they are in its neighbour table, in any state; that
+ * needs a 169.254/16 route or address of its own, as avahi-autoipd or
+ * dhcpcd's IPv4LL give). A lead is resolved like a sweep, so a configured MAC
+ * counts there only with proof from this run. A link-local host cannot
+ * answer an echo from a source outside 169.254/16 (it has no route back), so
+ * an entry the kernel still trusts is proven only when this machine has a
+ * link-local address itself.
  */
-async function linkLocalSightings(
-  iface: string,
-  wanted: ReadonlySet<string>,
-  known: ReadonlySet<string>,
-  signal: AbortSignal,
-): Promise<AliveHost[]> {
-  let table;
+async function linkLocalSightings(iface: string, wanted: ReadonlySet<string>, own: readonly string[], budgetMs: number, signal: AbortSignal): Promise<AliveHost[]> {
+  let leads: string[];
   try {
-    table = await readNeighbours(iface, { signal });
+    leads = (await readNeighbours(iface, { signal })).entries.filter((e) => isLinkLocal(e.ip) && e.state !== 'PERMANENT' && e.state !== 'NOARP').map((e) => e.ip);
   } catch {
     return [];
   }
-  const leads = table.entries.filter((e) => e.mac && isLinkLocal(e.ip) && wanted.has(e.mac) && !known.has(e.mac) && e.state !== 'PERMANENT' && e.state !== 'NOARP');
-  const answers = await Promise.all(leads.map((e) => ping(e.ip, { count: 2, intervalMs: 100, timeoutMs: 700, iface, signal })));
-  return leads.flatMap((e, i) => (answers[i].received > 0 ? [{ ip: e.ip, mac: e.mac!, state: e.state, via: 'echo' as const }] : []));
+  leads = leads.filter((ip) => !own.includes(ip)).slice(0, 64);
+  if (leads.length === 0) return [];
+  const r = await resolveAddresses(leads, { iface, signal, deadline: Date.now() + budgetMs, exclude: own, echoIface: iface, settleMs: 200, maxWaitMs: 600 });
+  return r.alive.filter((a) => wanted.has(a.mac));
 }
 
 function ownAddresses(iface: string): string[] {

@@ -11,7 +11,9 @@
 import { errorMessage } from '../shared/errors.js';
 import { isIPv4 } from '../shared/ipv4.js';
 import { readNeighbours } from './net/neighbours.js';
-import { mapLimit, ping, pingBinary, type PingResult } from './net/ping.js';
+import { mapLimit, pingBinary, pingDetailed, type PingResult } from './net/ping.js';
+
+type Echo = Awaited<ReturnType<typeof pingDetailed>>;
 import type { ObservationDraft, Probe, ProbeContext } from './types.js';
 
 export interface GatewayData {
@@ -19,6 +21,8 @@ export interface GatewayData {
   mac?: string;
   rttMs?: number;
   lossPct: number;
+  /** Extension: what a router said instead of a reply, e.g. `Destination Net Unreachable from 192.168.1.1`. */
+  icmpError?: string;
   /** Extension: ping's own error (no route from this machine, cut by the deadline, no permission). */
   error?: string;
 }
@@ -27,6 +31,7 @@ export interface TargetData {
   ip: string;
   rttMs?: number;
   lossPct: number;
+  icmpError?: string;
   error?: string;
 }
 
@@ -68,13 +73,13 @@ export const wanProbe: Probe = {
       return;
     }
     // Every echo shares one budget, leaving the runner a moment to collect what was emitted.
-    const timeoutMs = Math.max(500, Math.min(2500, ctx.deadline - Date.now() - 300));
+    const timeoutMs = Math.max(500, Math.min(1500, ctx.deadline - Date.now() - 300));
     const opts = { ...ECHO, timeoutMs, signal: ctx.signal };
 
     const [gw, results, hop] = await Promise.all([
-      gateway ? ping(gateway, opts) : Promise.resolve(undefined),
-      mapLimit(targets, 8, (t) => ping(t, opts)),
-      targets.length ? ping(targets[0], { count: 2, intervalMs: 200, ttl: HOP_TTL, timeoutMs, signal: ctx.signal }) : Promise.resolve(undefined),
+      gateway ? pingDetailed(gateway, opts) : Promise.resolve(undefined),
+      mapLimit(targets, 8, (t) => pingDetailed(t, opts)),
+      targets.length ? pingDetailed(targets[0], { count: 2, intervalMs: 200, ttl: HOP_TTL, timeoutMs, signal: ctx.signal }) : Promise.resolve(undefined),
     ]);
     if (ctx.signal.aborted) return;
 
@@ -128,7 +133,7 @@ function pingFailed(r: PingResult): boolean {
   return r.error !== undefined && !/^no route to /.test(r.error) && r.sent === 0;
 }
 
-function echoObservation(check: 'gateway' | 'target', r: PingResult, mac?: string): ObservationDraft {
+function echoObservation(check: 'gateway' | 'target', r: Echo, mac?: string): ObservationDraft {
   const what = check === 'gateway' ? `the gateway ${r.target}` : r.target;
   if (pingFailed(r)) {
     return {
@@ -139,11 +144,13 @@ function echoObservation(check: 'gateway' | 'target', r: PingResult, mac?: strin
     };
   }
   const up = r.received > 0;
+  const icmpError = up ? undefined : r.icmpErrors.map((e) => `${e.message} from ${e.from}`).join('; ') || undefined;
   const data: GatewayData = {
     ip: r.target,
     ...(mac ? { mac } : {}),
     ...(r.avgRttMs !== undefined ? { rttMs: r.avgRttMs } : {}),
     lossPct: r.lossPct,
+    ...(icmpError ? { icmpError } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
   return {
@@ -153,7 +160,7 @@ function echoObservation(check: 'gateway' | 'target', r: PingResult, mac?: strin
     reason: up ? 'reachable' : 'unreachable',
     summary: up
       ? `${what} answers: ${fmtMs(r.avgRttMs)} average, ${r.lossPct}% loss`
-      : `${what} does not answer (${r.sent} echo requests, none answered${r.error ? `; ${r.error}` : ''})`,
+      : `${what} does not answer (${r.sent} echo requests, none answered${icmpError ? `; ${icmpError}` : ''}${r.error ? `; ${r.error}` : ''})`,
     labels: { ip: r.target },
     values: { ...(r.avgRttMs !== undefined ? { rtt_ms: r.avgRttMs } : {}), loss_pct: r.lossPct },
     data,

@@ -147,9 +147,10 @@ export function pingBinary(): string {
 }
 
 /** The argv after the binary: numeric output, bounded waits, and the target after `--`. */
-export function pingArgs(target: string, opts: { count: number; intervalMs: number; waitMs: number; ttl?: number; iface?: string; ipv6?: boolean }): string[] {
+export function pingArgs(target: string, opts: { count: number; intervalMs: number; waitMs: number; ttl?: number; iface?: string; ipv6?: boolean; deadlineS?: number }): string[] {
   const args = opts.ipv6 ? ['-6'] : ['-4'];
   args.push('-n', '-c', String(opts.count), '-i', seconds(opts.intervalMs), '-W', seconds(opts.waitMs));
+  if (opts.deadlineS !== undefined) args.push('-w', String(opts.deadlineS));
   if (opts.ttl !== undefined) args.push('-t', String(opts.ttl));
   if (opts.iface !== undefined) args.push('-I', opts.iface);
   args.push('--', target);
@@ -184,7 +185,7 @@ interface RawRun {
  * in `error`. The child gets SIGINT at the time limit or on abort (iputils then
  * prints its statistics, so partial results are kept) and SIGKILL shortly after.
  */
-async function runPing(target: string, opts: PingOptions & { ipv6?: boolean }): Promise<RawRun> {
+async function runPing(target: string, opts: PingOptions & { ipv6?: boolean; deadlineS?: number }): Promise<RawRun> {
   const { count, timeoutMs, intervalMs } = checkOptions(opts);
   const empty: ParsedPing = { replies: [], errors: [] };
   if (opts.signal?.aborted) return { parsed: empty, stderr: '', code: null, error: 'aborted before ping started' };
@@ -197,7 +198,7 @@ async function runPing(target: string, opts: PingOptions & { ipv6?: boolean }): 
   // Requests go out over (count-1) intervals; what is left of the budget is the wait for the last reply.
   const sendSpan = (count - 1) * intervalMs;
   const waitMs = Math.max(100, timeoutMs - sendSpan - 50);
-  const args = pingArgs(target, { count, intervalMs, waitMs, ttl: opts.ttl, iface: opts.iface, ipv6: opts.ipv6 });
+  const args = pingArgs(target, { count, intervalMs, waitMs, ttl: opts.ttl, iface: opts.iface, ipv6: opts.ipv6, deadlineS: opts.deadlineS });
 
   return new Promise<RawRun>((resolve) => {
     let stdout = '';
@@ -247,6 +248,15 @@ function explainPingFailure(stderr: string, target: string): string {
 
 /** Pings one IPv4 address. Rejects only for a programming error (bad target or options). */
 export async function ping(target: string, opts: PingOptions = {}): Promise<PingResult> {
+  const { icmpErrors: _ignored, ...result } = await pingDetailed(target, opts);
+  return result;
+}
+
+/**
+ * `ping`, plus the ICMP errors routers sent back instead of replies
+ * (`Destination Net Unreachable` from the gateway says more than silence).
+ */
+export async function pingDetailed(target: string, opts: PingOptions = {}): Promise<PingResult & { icmpErrors: Array<{ from: string; message: string }> }> {
   if (!isIPv4(target)) throw new RangeError(`ping target ${JSON.stringify(target)} is not an IPv4 address`);
   const run = await runPing(target, opts);
   const { parsed } = run;
@@ -256,6 +266,7 @@ export async function ping(target: string, opts: PingOptions = {}): Promise<Ping
   const lossPct = sent > 0 ? (parsed.lossPct ?? round1(((sent - received) / sent) * 100)) : 100;
   const avg = parsed.avgRttMs ?? (rttMs.length ? round3(rttMs.reduce((a, b) => a + b, 0) / rttMs.length) : undefined);
   const ttlExceeded = parsed.errors.find((e) => /time to live exceeded/i.test(e.message));
+  const icmpErrors = [...new Map(parsed.errors.map((e) => [`${e.from} ${e.message}`, { from: e.from, message: e.message }])).values()];
   return {
     target,
     sent,
@@ -265,6 +276,7 @@ export async function ping(target: string, opts: PingOptions = {}): Promise<Ping
     ...(avg !== undefined && received > 0 ? { avgRttMs: avg } : {}),
     ...(ttlExceeded ? { ttlExceededFrom: ttlExceeded.from } : {}),
     ...(run.error ? { error: run.error } : {}),
+    icmpErrors,
   };
 }
 
@@ -281,9 +293,14 @@ export async function pingAll(targets: readonly string[], opts: PingOptions & { 
  * Echo to a link-scope IPv6 multicast group (`ff02::1`, all nodes) out of one
  * interface: every IPv6 host on the link answers from its fe80:: address, even
  * one that has lost its IPv4 address. Returns the distinct responders.
+ *
+ * iputils refuses multicast intervals under 1 s without root, and stops at
+ * the first reply to each request (its own, looped back) when only the count
+ * limits it: so two requests 1 s apart under a 1 s deadline, which collects
+ * every answer to the first one, in about a second.
  */
-export async function pingLinkMulticast(iface: string, opts: Omit<PingOptions, 'iface' | 'ttl'> = {}): Promise<{ responders: string[]; error?: string }> {
-  const run = await runPing('ff02::1', { ...opts, iface, ipv6: true });
+export async function pingLinkMulticast(iface: string, opts: { signal?: AbortSignal } = {}): Promise<{ responders: string[]; error?: string }> {
+  const run = await runPing('ff02::1', { count: 2, intervalMs: 1000, deadlineS: 1, timeoutMs: 1600, signal: opts.signal, iface, ipv6: true });
   const responders = [...new Set(run.parsed.replies.map((r) => r.from))];
   return { responders, ...(run.error ? { error: run.error } : {}) };
 }

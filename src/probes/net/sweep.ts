@@ -13,9 +13,10 @@
  * own.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../shared/errors.js';
 import { compareIp, hostAddresses, inSubnet, type Subnet } from '../../shared/ipv4.js';
-import { freshBetween, readNeighbours, type NeighbourSnapshot } from './neighbours.js';
+import { dropNeighbours, freshBetween, readNeighbours, type NeighbourSnapshot } from './neighbours.js';
 import { pingAll, pingLinkMulticast, type PingResult } from './ping.js';
 
 /** Widest subnet swept without `--force` (1022 addresses). */
@@ -61,6 +62,13 @@ export interface SweepOptions {
   maxWaitMs?: number;
   /** Echo requests to each address that had a cached MAC before the sweep (default 2). */
   echoCount?: number;
+  /** Send those echoes out of this interface even without a route (`ping -I`): for 169.254/16 leads. */
+  echoIface?: string;
+  /**
+   * Drop cached entries that did not answer the echo and resolve them again
+   * by ARP (default true; effective only with CAP_NET_ADMIN, e.g. as root).
+   */
+  refreshUnanswered?: boolean;
 }
 
 export interface AliveHost {
@@ -87,7 +95,8 @@ export interface SweepResult {
   sendError?: string;
 }
 
-export const SWEEP_DEFAULTS = { ratePerSec: 2000, settleMs: 400, maxWaitMs: 1500, echoCount: 2, echoTimeoutMs: 800 } as const;
+export const SWEEP_DEFAULTS = { ratePerSec: 2000, settleMs: 400, maxWaitMs: 1500, echoCount: 2, echoTimeoutMs: 600 } as const;
+
 
 /** States in which the kernel holds a MAC it will use without asking again. */
 const CACHED: ReadonlySet<string> = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE']);
@@ -123,6 +132,7 @@ export async function resolveAddresses(targets: readonly string[], opts: Omit<Sw
     timeoutMs: Math.max(300, Math.min(SWEEP_DEFAULTS.echoTimeoutMs, deadline - Date.now() - 500)),
     signal: opts.signal,
     concurrency: 32,
+    ...(opts.echoIface ? { iface: opts.echoIface } : {}),
   });
 
   const sendError = await sendDatagrams(sendTo, rate, opts.signal);
@@ -146,9 +156,27 @@ export async function resolveAddresses(targets: readonly string[], opts: Omit<Sw
     }
   }
   const echoes = await echoing;
+
+  // A cached MAC that did not answer may belong to a host that left, with another device now at the
+  // address; with the privilege to, forget it and ask by ARP who is there now.
+  let relearnt: string[] = [];
+  const unanswered = echoes.filter((e) => e.received === 0).map((e) => e.target);
+  if (unanswered.length > 0 && opts.refreshUnanswered !== false && !opts.signal?.aborted && Date.now() < deadline - 800) {
+    relearnt = await dropNeighbours(opts.iface, unanswered, { signal: opts.signal });
+    if (relearnt.length > 0) {
+      const resent = Date.now();
+      await sendDatagrams(relearnt, rate, opts.signal);
+      const end = Math.min(resent + 500, deadline - 300);
+      while (!opts.signal?.aborted && Date.now() < end) {
+        await sleep(50, opts.signal);
+        const t = await readNeighbours(opts.iface, { signal: opts.signal });
+        if (relearnt.every((ip) => t.entries.some((e) => e.ip === ip && e.state !== 'INCOMPLETE')) || Date.now() - resent >= 200) break;
+      }
+    }
+  }
   after = await readNeighbours(opts.iface, { signal: opts.signal });
 
-  const alive = provenAlive(before, after, echoes, wanted);
+  const alive = provenAlive(before, after, echoes, wanted, new Set(relearnt));
 
   return {
     addresses: targets.length,
@@ -173,10 +201,15 @@ export function provenAlive(
   after: NeighbourSnapshot,
   echoes: ReadonlyArray<Pick<PingResult, 'target' | 'received'>>,
   wanted: ReadonlySet<string>,
+  relearnt: ReadonlySet<string> = new Set(),
 ): AliveHost[] {
   const alive = new Map<string, AliveHost>();
   for (const e of freshBetween(before, after)) {
     if (wanted.has(e.ip)) alive.set(e.ip, { ip: e.ip, mac: e.mac!, state: e.state, via: 'arp' });
+  }
+  // Entries dropped during the sweep and holding a MAC again were learnt afresh since.
+  for (const e of after.entries) {
+    if (relearnt.has(e.ip) && wanted.has(e.ip) && e.mac && CACHED.has(e.state)) alive.set(e.ip, { ip: e.ip, mac: e.mac, state: e.state, via: 'arp' });
   }
   const beforeByIp = new Map(before.entries.map((e) => [e.ip, e]));
   const afterByIp = new Map(after.entries.map((e) => [e.ip, e]));
@@ -251,8 +284,9 @@ export interface LinkResponder {
  * by an IPv4 sweep of the subnet, and without root its link-local IPv4
  * address cannot be learnt, but its IPv6 link-local address still answers.
  */
-export async function linkScan(iface: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<{ responders: LinkResponder[]; error?: string }> {
-  const echo = await pingLinkMulticast(iface, { count: 2, intervalMs: 300, timeoutMs: opts.timeoutMs ?? 900, signal: opts.signal });
+export async function linkScan(iface: string, opts: { signal?: AbortSignal } = {}): Promise<{ responders: LinkResponder[]; error?: string }> {
+  if (!ipv6Enabled(iface)) return { responders: [], error: `IPv6 is disabled on ${iface}` };
+  const echo = await pingLinkMulticast(iface, { signal: opts.signal });
   if (echo.responders.length === 0) return { responders: [], ...(echo.error ? { error: echo.error } : {}) };
   let table = new Map<string, string>();
   try {
@@ -268,6 +302,14 @@ export async function linkScan(iface: string, opts: { signal?: AbortSignal; time
     return eui ? { address, mac: eui, macFrom: 'eui64' } : { address };
   });
   return { responders, ...(echo.error ? { error: echo.error } : {}) };
+}
+
+function ipv6Enabled(iface: string): boolean {
+  try {
+    return readFileSync(`/proc/sys/net/ipv6/conf/${iface}/disable_ipv6`, 'utf8').trim() === '0';
+  } catch {
+    return false;
+  }
 }
 
 /** Eight four-digit groups, lower case; undefined when not an IPv6 address. */
