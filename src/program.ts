@@ -49,8 +49,11 @@ export function buildProgram(done: (code: number) => void = () => {}): Command {
     .option('--only <probes>', 'run only these probes (comma-separated: dhcp,hosts,wan,dns,vpn,ddns)', list)
     .option('--skip <probes>', 'run all probes but these', list)
     .addOption(vantageOption())
-    .option('--deadline <duration>', 'upper bound for one run (default 10s)', durationOption('--deadline'))
+    .option('--deadline <duration>', 'upper bound for one run; probes run concurrently under it (default 10s)', durationOption('--deadline'))
     .option('--refresh <duration>', 'auto-refresh interval when toggled with "a" (default 30s)', durationOption('--refresh'))
+    // --config, --only, --skip, --vantage and --deadline are defined once, here, and apply to
+    // every command wherever they are written; each command's --help lists them too.
+    .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -79,10 +82,6 @@ ${EXIT_CODES_HELP}`,
     .command('check')
     .description('run every probe once, diagnose, print a summary (or --json) and exit 0/1/2/3')
     .option('--json', 'print one JSON object (the documented shape) instead of text')
-    .option('--only <probes>', 'run only these probes (comma-separated: dhcp,hosts,wan,dns,vpn,ddns)', list)
-    .option('--skip <probes>', 'run all probes but these', list)
-    .addOption(vantageOption())
-    .option('--deadline <duration>', 'upper bound for the whole run; probes run concurrently under it (default 10s)', durationOption('--deadline'))
     .option('-v, --verbose', 'also print every observation')
     .option('-q, --quiet', 'print nothing when everything is OK (for cron mail)')
     .option('--from-json <file>', 'do not probe: diagnose the observations saved in a previous --json output')

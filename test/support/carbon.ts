@@ -38,13 +38,27 @@ async function listening(port: number, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/** Whether something listens on TCP `port` inside a namespace (seen with `ss`, since we cannot connect from here). */
+async function listeningIn(netns: string, port: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const r = spawnSync('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`], { encoding: 'utf8' });
+    if (r.stdout.trim()) return true;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return false;
+}
+
 export class Carbon {
   readonly dir: string;
   port = 0;
+  /** Run inside this network namespace (a lab node), on its own loopback. */
+  readonly netns?: string;
   private child?: ChildProcess;
 
-  constructor() {
+  constructor(opts: { netns?: string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'nd-carbon-'));
+    this.netns = opts.netns;
   }
 
   get url(): string {
@@ -67,10 +81,12 @@ export class Carbon {
     ].join('\n'));
     // One-second slots for a day: every run of a test lands in its own slot.
     writeFileSync(join(d, 'storage-schemas.conf'), '[all]\npattern = .*\nretentions = 1s:1d\n');
-    this.child = spawn('carbon-cache', [`--config=${d}/carbon.conf`, `--pidfile=${d}/carbon.pid`, `--logdir=${d}/log`, '--nodaemon', 'start'], {
-      stdio: 'ignore',
-    });
-    if (!(await listening(this.port, 15_000))) {
+    const argv = ['carbon-cache', `--config=${d}/carbon.conf`, `--pidfile=${d}/carbon.pid`, `--logdir=${d}/log`, '--nodaemon', 'start'];
+    // `ip netns exec` execs the command in place, so the child's pid is carbon's.
+    const [cmd, ...args] = this.netns ? ['ip', 'netns', 'exec', this.netns, ...argv] : argv;
+    this.child = spawn(cmd, args, { stdio: 'ignore' });
+    const ready = this.netns ? await listeningIn(this.netns, this.port, 15_000) : await listening(this.port, 15_000);
+    if (!ready) {
       await this.stop();
       throw new Error(`carbon-cache did not listen on 127.0.0.1:${this.port} (logs in ${d}/log)`);
     }
