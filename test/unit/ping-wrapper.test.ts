@@ -52,6 +52,14 @@ describe('parsePingOutput on recorded iputils output', () => {
     expect(p.replies.filter((r) => r.duplicate)).toHaveLength(3);
   });
 
+  it('reads an ICMP error whose source is followed by a colon (a redirect)', () => {
+    const p = parsePingOutput('From 192.168.1.105: icmp_seq=1 Redirect Host(New nexthop: 192.168.1.13)\nFrom 192.168.1.13 icmp_seq=1 Time to live exceeded\n');
+    expect(p.errors).toEqual([
+      { from: '192.168.1.105', seq: 1, message: 'Redirect Host(New nexthop: 192.168.1.13)' },
+      { from: '192.168.1.13', seq: 1, message: 'Time to live exceeded' },
+    ]);
+  });
+
   it('reads times of 100 ms and more, and ignores lines it does not know', () => {
     const p = parsePingOutput('PING x\n64 bytes from 10.0.0.1: icmp_seq=7 ttl=50 time=123 ms\nsomething else\n');
     expect(p.replies).toEqual([{ from: '10.0.0.1', seq: 7, ttl: 50, timeMs: 123, duplicate: false }]);
@@ -63,6 +71,9 @@ describe('ping arguments', () => {
   it('puts the target after -- and asks for numeric output', () => {
     const args = pingArgs('192.168.1.10', { count: 3, intervalMs: 200, waitMs: 1000, ttl: 2, iface: 'eth0' });
     expect(args).toEqual(['-4', '-n', '-c', '3', '-i', '0.200', '-W', '1.000', '-t', '2', '-I', 'eth0', '--', '192.168.1.10']);
+    expect(pingArgs('ff02::1', { count: 2, intervalMs: 1000, waitMs: 500, ipv6: true, deadlineS: 1, iface: 'eth0' })).toEqual([
+      '-6', '-n', '-c', '2', '-i', '1.000', '-W', '0.500', '-w', '1', '-I', 'eth0', '--', 'ff02::1',
+    ]);
   });
 
   it('refuses anything but an IPv4 address as the target', async () => {
