@@ -1,0 +1,65 @@
+/**
+ * Real checks in the lab send their metrics to a real carbon-cache running in
+ * the client node: they land in whisper with the run's values and timestamp;
+ * runs made while carbon is down are spooled and delivered by the next run,
+ * none lost, none duplicated.
+ */
+import { expect, it } from 'vitest';
+import { Carbon } from '../support/carbon.js';
+import { checkReportSchema, type CheckJson } from '../support/check-json.js';
+import { describeLab, type TestLab } from '../support/lab.js';
+
+describeLab('Graphite export from real checks', (lab) => {
+  let carbon: Carbon;
+
+  async function check(l: TestLab, configFile: string): Promise<{ json: CheckJson; stderr: string; code: number }> {
+    // Only the fast probes: this test is about the metrics of a run, not about DHCP timing.
+    // Whisper keeps one point per second: make sure no two runs start in the same second.
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await l.runNetdoctor('client', ['check', '--json', '--config', configFile, '--skip', 'dhcp'], { timeoutMs: 30_000 });
+    return { json: checkReportSchema.parse(JSON.parse(r.stdout)), stderr: r.stderr, code: r.code };
+  }
+
+  const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+  async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (!pred() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  }
+
+  it('metrics of a run land in whisper; an outage spools them and the next run delivers all', async () => {
+    const l = lab();
+    carbon = new Carbon({ netns: l.ns('client') });
+    try {
+      await carbon.start();
+      const config = l.writeConfig(`${l.configYaml()}\ngraphite: { url: "tcp://127.0.0.1:${carbon.port}", prefix: nd.lab }\n`, 'graphite.yaml');
+
+      const first = await check(l, config);
+      expect(first.code).toBe(0);
+      const ts = seconds(first.json.startedAt);
+      const latency = first.json.observations.find((o) => o.id === 'dns:server:192.168.1.10')!.values.latency_ms;
+      await waitFor(() => carbon.fetch('nd.lab.check.duration_ms', ts, ts).length > 0);
+      expect(carbon.fetch('nd.lab.check.duration_ms', ts, ts)).toEqual([[ts, first.json.durationMs]]);
+      expect(carbon.fetch('nd.lab.check.status', ts, ts)).toEqual([[ts, 0]]);
+      expect(carbon.fetch('nd.lab.dns.192_168_1_10.latency_ms', ts, ts)).toEqual([[ts, latency]]);
+
+      await carbon.stop();
+      const spooled = [await check(l, config), await check(l, config)];
+      for (const r of spooled) {
+        expect(r.code).toBe(0); // a Graphite outage changes nothing about the verdict
+        expect(r.stderr).toMatch(/Graphite unreachable .* metrics spooled for the next run/);
+      }
+      await carbon.start();
+      const last = await check(l, config);
+      expect(last.stderr).toBe('');
+
+      const runs = [first, ...spooled, last].map((r) => r.json);
+      const [from, until] = [seconds(runs[0].startedAt), seconds(runs[3].startedAt)];
+      await waitFor(() => carbon.fetch('nd.lab.check.duration_ms', from, until).length >= 4);
+      // One point per run, at the run's own timestamp, with the run's own value: none lost, none duplicated.
+      expect(carbon.fetch('nd.lab.check.duration_ms', from, until)).toEqual(runs.map((r) => [seconds(r.startedAt), r.durationMs]));
+    } finally {
+      await carbon.dispose();
+    }
+  });
+});
