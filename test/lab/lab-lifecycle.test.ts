@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
 import { isAlive, processStartTime, run, sleep } from '../../src/lab/sys.js';
 import { ALL_NODES } from '../../src/lab/topology.js';
@@ -105,22 +105,24 @@ describeWithLabTools('lab harness cleanup (nested vitest)', () => {
   const repo = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
   const dir = join(repo, 'test-artifacts', `lab-fixture-${process.pid}`);
   const rel = `test-artifacts/lab-fixture-${process.pid}`;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'vitest.config.mjs'), `export default { test: { root: ${JSON.stringify(repo)}, include: [${JSON.stringify(`${rel}/*.test.ts`)}], pool: 'forks', testTimeout: 120000, hookTimeout: 120000 } };\n`);
-  writeFileSync(join(dir, 'fixture.test.ts'), `
-import { existsSync, writeFileSync } from 'node:fs';
-import { it } from 'vitest';
-import { describeLab } from '../../test/support/lab.js';
-describeLab('fixture', (lab) => {
-  it('does its work, then ' + process.env.FIXTURE_MODE, async () => {
-    writeFileSync(process.env.FIXTURE_OUT!, JSON.stringify({ prefix: lab().prefix, worker: process.pid }));
-    // The outer test lists the lab's processes, then says go.
-    while (!existsSync(process.env.FIXTURE_OUT + '.go')) await new Promise((r) => setTimeout(r, 50));
-    if (process.env.FIXTURE_MODE === 'throws') throw new Error('boom, midway');
-    await new Promise((r) => setTimeout(r, 100000));
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vitest.config.mjs'), `export default { test: { root: ${JSON.stringify(repo)}, include: [${JSON.stringify(`${rel}/*.test.ts`)}], pool: 'forks', testTimeout: 120000, hookTimeout: 120000 } };\n`);
+    writeFileSync(join(dir, 'fixture.test.ts'), `
+  import { existsSync, writeFileSync } from 'node:fs';
+  import { it } from 'vitest';
+  import { describeLab } from '../../test/support/lab.js';
+  describeLab('fixture', (lab) => {
+    it('does its work, then ' + process.env.FIXTURE_MODE, async () => {
+      writeFileSync(process.env.FIXTURE_OUT!, JSON.stringify({ prefix: lab().prefix, worker: process.pid }));
+      // The outer test lists the lab's processes, then says go.
+      while (!existsSync(process.env.FIXTURE_OUT + '.go')) await new Promise((r) => setTimeout(r, 50));
+      if (process.env.FIXTURE_MODE === 'throws') throw new Error('boom, midway');
+      await new Promise((r) => setTimeout(r, 100000));
+    });
   });
-});
-`);
+  `);
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function nested(mode: 'throws' | 'sigterm' | 'sigkill') {
