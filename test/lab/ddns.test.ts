@@ -121,6 +121,16 @@ describeLab('ddns probe', (lab) => {
     const everything = JSON.stringify(obs);
     for (const secret of SECRETS) expect(everything).not.toContain(secret);
     expect(everything).not.toMatch(/password|login=/i);
+
+    // And end to end, as a user sees it: the --json document (findings, fixes) and the verbose text.
+    const configPath = lab().writeConfig(yaml);
+    for (const args of [['--json'], ['--verbose']]) {
+      const r = await lab().runNetdoctor('client', ['check', '--only', 'ddns', '--config', configPath, ...args]);
+      expect(r.code, r.stderr).toBe(1); // warning: the stale record
+      const output = r.stdout + r.stderr;
+      expect(output).toContain('203.0.113.11');
+      for (const secret of SECRETS) expect(output).not.toContain(secret);
+    }
   });
 
   it('reads a 3.11 cache (ipv4=, status-ipv4=) given directly, still without secrets', async () => {
