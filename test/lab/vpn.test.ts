@@ -7,6 +7,7 @@
  *
  * Needs dist/ built (`npx tsc -p tsconfig.build.json`).
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import type { Observation } from '../../src/probes/types.js';
@@ -132,6 +133,35 @@ describeLab('vpn probe', (lab) => {
     const pub = one(await lab().runProbe('vps', 'vpn', { vantage: 'outside', configYaml: outsideYaml(lab()) }), 'public');
     expect(pub.status).not.toBe('ok');
     expect(pub.values.ok).toBe(0);
+  });
+
+  it('over TCP (2-byte length framing): a real OpenVPN tcp-server answers; once stopped, the connection is refused', async () => {
+    const pki = `${lab().stateDir}/pki`;
+    const pidFile = `${lab().stateDir}/vpn-test-tcp.pid`;
+    const started = await lab().exec('pi-vpn', [
+      'openvpn', '--mode', 'server', '--tls-server', '--proto', 'tcp-server', '--port', '1196', '--dev', 'tun', '--topology', 'subnet',
+      '--server', '10.11.0.0', '255.255.255.0', '--ca', `${pki}/ca.crt`, '--cert', `${pki}/server.crt`, '--key', `${pki}/server.key`,
+      '--dh', 'none', '--disable-dco', '--daemon', '--writepid', pidFile, '--verb', '1',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const yaml = lab().configYaml().replace(/forwards: \[.*\]/, 'forwards: []').replace(/^vpn: .*$/m, 'vpn: { host: pi-vpn, proto: tcp, port: 1196 }');
+    try {
+      let tcp: Handshake | undefined;
+      // The daemon needs a moment to listen; a refused first try is retried, not believed.
+      for (let i = 0; i < 20 && tcp?.reason !== 'answered'; i++) {
+        tcp = one(await lab().runProbe('client', 'vpn', { configYaml: yaml }), 'expected');
+        if (tcp.reason !== 'answered') await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(tcp!.subject).toBe('192.168.1.20:1196/tcp');
+      expect([tcp!.status, tcp!.reason]).toEqual(['ok', 'answered']);
+      expect(tcp!.labels.proto).toBe('tcp');
+    } finally {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const stopped = one(await lab().runProbe('client', 'vpn', { configYaml: yaml }), 'expected');
+    expect([stopped.status, stopped.reason]).toEqual(['fail', 'refused']);
   });
 
   it('reservations-lost: the forward target is silent (nobody there) while pi-vpn answers at its new address — both observed', async () => {
