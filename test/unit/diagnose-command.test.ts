@@ -50,14 +50,14 @@ describe('netdoctor diagnose', () => {
   it('uses the config.yaml beside a run in a scenario directory, unless --config is given', async () => {
     const dir = join(tmp, 'my-incident');
     cpSync(join(DIR, 'dns-down'), dir, { recursive: true });
-    writeFileSync(join(dir, 'config.yaml'), readFileSync(join(dir, 'config.yaml'), 'utf8').replace('site: home', 'site: cabin'));
+    writeFileSync(join(dir, 'config.yaml'), readFileSync(join(dir, 'config.yaml'), 'utf8').replace(/^site: .*$/m, 'site: cabin'));
     expect(scenarioConfigFor(join(dir, 'observations.json'))).toBe(join(dir, 'config.yaml'));
     await run({ fromJson: join(dir, 'observations.json') });
     expect(stdout.split('\n')[0]).toContain(' · cabin · ');
 
     stdout = '';
     const other = join(tmp, 'other.yaml');
-    writeFileSync(other, readFileSync(join(DIR, 'dns-down', 'config.yaml'), 'utf8').replace('site: home', 'site: office'));
+    writeFileSync(other, readFileSync(join(DIR, 'dns-down', 'config.yaml'), 'utf8').replace(/^site: .*$/m, 'site: office'));
     await run({ fromJson: join(dir, 'observations.json'), config: other });
     expect(stdout.split('\n')[0]).toContain(' · office · ');
     // Without expected.json beside it, a directory is not a scenario.

@@ -68,7 +68,7 @@ describe('explanation is scoped by labels', () => {
       obs({ probe: 'dns', check: 'server', subject: '192.168.1.53', status: 'fail', reason: 'unreachable', labels: { server: '192.168.1.53', source: 'config' } }),
     );
     const d = diagnose(observations, config);
-    const moved = 'host-moved{actual=192.168.1.142,expected=192.168.1.10,host=pi-dns}';
+    const moved = d.findings.find((f) => f.id === 'host-moved' && f.labels.host === 'pi-dns')!.key;
     expect(find(d, 'dns-server-down{server=192.168.1.10}')!.suppressedBy).toEqual([moved]);
     const other = find(d, 'dns-server-down{server=192.168.1.53}')!;
     expect(other.root).toBe(true);
@@ -77,7 +77,7 @@ describe('explanation is scoped by labels', () => {
   });
 
   it('a missing DHCP server explains hosts that fell to link-local, not a host that moved to a pool address', () => {
-    const { config, observations } = scenario('unplugged-pi');
+    const { config, observations } = scenario('unplugged-pi-link-local');
     const vpn = observations.find((o) => o.id === 'hosts:host:pi-vpn')!;
     Object.assign(vpn, { reason: 'moved', labels: { ...vpn.labels, actual: '192.168.1.157' } });
     const d = diagnose(observations, config);
@@ -100,8 +100,16 @@ describe('explanation is scoped by labels', () => {
 });
 
 describe('explanation is transitive and deletes nothing', () => {
-  it('unplugged-pi: the DNS failure hangs beneath the DHCP root through the moved Pi', () => {
+  it('unplugged-pi as recorded: both Pis missing beneath the DHCP root, the DNS failure beneath pi-dns', () => {
     const { config, observations } = scenario('unplugged-pi');
+    const d = diagnose(observations, config);
+    expect(find(d, 'dns-server-down{server=192.168.1.10}')!.suppressedBy).toEqual(['host-missing{host=pi-dns}']);
+    expect(find(d, 'dns-server-down{server=192.168.1.10}')!.rootKeys).toEqual(['dhcp-server-missing{iface=eth0}']);
+    expect(find(d, 'vpn-forward-stale{port=1194,to=192.168.1.20}')!.depth).toBe(2);
+  });
+
+  it('unplugged-pi, link-local seen: the DNS failure hangs beneath the DHCP root through the moved Pi', () => {
+    const { config, observations } = scenario('unplugged-pi-link-local');
     const d = diagnose(observations, config);
     expect(d.findings).toHaveLength(5);
     const dns = find(d, 'dns-server-down{server=192.168.1.10}')!;
@@ -293,6 +301,32 @@ function realRules() {
   return { RULES: allRules, EDGES: allEdges };
 }
 import { EDGES as allEdges, RULES as allRules } from '../../src/diagnose/index.js';
+
+describe('rules weigh all the evidence', () => {
+  it('pings that fail while the internet demonstrably answers are not an outage', () => {
+    const { config, observations } = scenario('healthy');
+    for (const o of observations.filter((x) => x.probe === 'wan' && ['gateway', 'target', 'summary'].includes(x.check))) {
+      Object.assign(o, { status: 'fail', reason: o.check === 'summary' ? 'down' : 'unreachable' });
+    }
+    const d = diagnose(observations, config);
+    expect(d.findings.map((f) => f.key)).toEqual(['wan-ping-blind{}']);
+    expect(d.status).toBe('warning');
+    expect(d.findings[0].explanation).toMatch(/the public address is 203\.0\.113\.10/);
+    // …while with nothing else reaching out either, it is the internet that is down.
+    const down = diagnose(scenario('isp-down').observations, config);
+    expect(roots(down)).toEqual(['wan-down{}']);
+  });
+
+  it('a gateway that does not answer while nothing past it does either is the root of the internet outage', () => {
+    const { config, observations } = scenario('isp-down');
+    const gw = observations.find((o) => o.probe === 'wan' && o.check === 'gateway')!;
+    Object.assign(gw, { status: 'fail', reason: 'unreachable' });
+    const d = diagnose(observations, config);
+    expect(roots(d)).toEqual(['gateway-down{ip=192.168.1.1}']);
+    expect(find(d, 'wan-down{}')!.suppressedBy).toEqual(['gateway-down{ip=192.168.1.1}']);
+    expect(find(d, 'dns-upstream-failing{server=192.168.1.10}')!.rootKeys).toEqual(['gateway-down{ip=192.168.1.1}']);
+  });
+});
 
 describe('docs/rules.md', () => {
   const doc = readFileSync(new URL('../../docs/rules.md', import.meta.url), 'utf8');

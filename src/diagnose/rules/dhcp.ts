@@ -103,6 +103,7 @@ const unexpectedServer: Rule = {
       out.push({
         id: 'dhcp-unexpected-server',
         labels: { server },
+        facts: { offeredDns: dns },
         severity: harmful ? 'critical' : 'warning',
         title: `Unexpected DHCP server ${server} on ${iface}: it hands out ${hands}`,
         explanation:
@@ -210,6 +211,12 @@ export const dhcpEdges: ExplainEdge[] = [
     cause: 'dhcp-server-missing',
     effect: 'host-missing',
     because: 'a host without an address from DHCP falls to link-local, where a sweep of the subnet cannot see it',
+  },
+  {
+    cause: 'dhcp-unexpected-server',
+    effect: 'dns-server-down',
+    because: 'the unexpected server hands out its own DNS server; devices (and netdoctor) ask it because of that offer',
+    when: (c, e, config) => (c.facts?.offeredDns ?? []).includes(e.labels.server) && e.labels.server !== config.router.dnsServer && !config.dns.servers.includes(e.labels.server),
   },
   {
     cause: 'dhcp-bad-options',

@@ -5,8 +5,22 @@
  */
 import { SHARED_CGNAT, inSubnet, isIPv4 } from '../../shared/ipv4.js';
 import { dataOf, listOf, type CgnatData, type HopData, type PingData, type WanSummaryData } from '../observed.js';
-import { same, type ExplainEdge, type FindingDraft, type Rule } from '../rule.js';
+import type { Observation } from '../../probes/types.js';
+import { same, type ExplainEdge, type FindingDraft, type Rule, type RuleContext } from '../rule.js';
 import { listing } from '../words.js';
+
+/**
+ * Observations that prove the internet answers, whatever ping says: a
+ * what-is-my-IP source fetched, the DDNS name resolved at an outside
+ * resolver, an outside name resolved through the LAN's DNS. Targets that
+ * drop ICMP echo must not make the internet look down.
+ */
+export function internetAnswers(ctx: RuleContext): Observation[] {
+  const pub = ctx.of('ddns', 'public-ip').filter((o) => o.status === 'ok' && /^https?:/i.test(o.labels.source ?? dataOf<{ source?: string }>(o).source ?? ''));
+  const rec = ctx.of('ddns', 'record').filter((o) => o.status === 'ok' || (o.status === 'fail' && o.reason === 'stale'));
+  const ext = ctx.of('dns', 'query').filter((o) => o.status === 'ok' && (o.labels.kind ?? dataOf<{ kind?: string }>(o).kind) === 'external');
+  return [...pub, ...rec, ...ext];
+}
 
 function lossText(d: PingData, values: Record<string, number>): string {
   const loss = d.lossPct ?? values.loss_pct;
@@ -25,7 +39,7 @@ const gateway: Rule = {
     for (const o of ctx.of('wan', 'gateway')) {
       if (o.status !== 'fail') continue;
       // A router that drops pings but still carries traffic out is not down.
-      if (summary?.status === 'ok') continue;
+      if (summary?.status === 'ok' || internetAnswers(ctx).length > 0) continue;
       const d = dataOf<PingData>(o);
       const ip = o.labels.ip ?? d.ip ?? o.subject;
       out.push({
@@ -59,12 +73,14 @@ const internet: Rule = {
   family: 'wan',
   question: 'whether the internet is reachable',
   needs: ['wan'],
-  produces: ['wan-down'],
+  produces: ['wan-down', 'wan-ping-blind'],
   match(ctx) {
     const summary = ctx.first('wan', 'summary');
     const targets = ctx.of('wan', 'target');
     const down = summary ? summary.status === 'fail' : targets.length > 0 && targets.every((t) => t.status === 'fail');
     if (!down) return [];
+    const answers = internetAnswers(ctx);
+    if (answers.length > 0) return [pingBlind(ctx, summary ? [summary] : targets, answers)];
     const d = dataOf<WanSummaryData>(summary);
     const tried = listOf(d.unreachable).length ? listOf(d.unreachable) : targets.map((t) => t.labels.ip ?? t.subject);
     const gw = ctx.of('wan', 'gateway').find((g) => g.status === 'ok');
@@ -94,6 +110,30 @@ const internet: Rule = {
     }];
   },
 };
+
+/** The internet answers, but not to ping: the targets drop ICMP echo, so latency and loss go unmeasured. */
+function pingBlind(ctx: RuleContext, pings: Observation[], answers: Observation[]): FindingDraft {
+  const tried = pings.flatMap((o) => (o.check === 'summary' ? listOf(dataOf<WanSummaryData>(o).unreachable) : [o.labels.ip ?? o.subject]));
+  const proof = answers.slice(0, 2).map((o) => o.summary);
+  return {
+    id: 'wan-ping-blind',
+    labels: {},
+    severity: 'warning',
+    title: `The internet answers, but not to ping: ${tried.length ? listing(tried) : 'the wan.targets'} ${tried.length === 1 ? 'drops' : 'drop'} echo requests`,
+    explanation:
+      `None of the outside addresses in wan.targets answered ping, yet other checks reached the internet (${proof.join('; ')}). ` +
+      'So the line works and the targets (or something on the way) drop ICMP echo: netdoctor cannot measure the internet\'s latency and loss, and would not see the line go down by ping.',
+    impact: 'No latency or loss figures for the internet, and no early warning from ping when the line goes down.',
+    evidence: [...pings.map((o) => o.id), ...answers.slice(0, 2).map((o) => o.id)],
+    fixes: [{
+      title: 'Pick internet targets that answer ping',
+      steps: [
+        'Set wan.targets in netdoctor.yaml to outside addresses that answer ping, such as 1.1.1.1 and 9.9.9.9 (check by hand: ping -c 3 1.1.1.1).',
+        `If none answers ping from here, the router or the ISP drops ICMP: check the router's firewall settings ("respond to ping", "block ICMP").`,
+      ],
+    }],
+  };
+}
 
 const cgnat: Rule = {
   id: 'wan-cgnat',
