@@ -12,9 +12,13 @@ async function dig(lab: TestLab, server: string, name: string, node: 'client' | 
   return (await lab.exec(node, ['dig', '+short', '+time=1', '+tries=2', `@${server}`, name])).stdout.trim();
 }
 
-/** The echo's answer, or '' when the internet is out of reach (curl, because busybox wget crashes on unreachable hosts). */
+/**
+ * The echo's answer, or '' when the internet is out of reach. Node's fetch rather than
+ * busybox wget, which crashes on an unreachable host, or curl, which a fresh Debian lacks.
+ */
+const FETCH_ECHO = "fetch('http://203.0.113.1/', { signal: AbortSignal.timeout(3000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => {})";
 async function echo(lab: TestLab, node: 'client' | 'vps' = 'client'): Promise<string> {
-  return (await lab.exec(node, ['curl', '-s', '--max-time', '3', 'http://203.0.113.1/'])).stdout;
+  return (await lab.exec(node, [process.execPath, '-e', FETCH_ECHO])).stdout;
 }
 
 async function pings(lab: TestLab, node: 'client' | 'vps', ip: string, ttl?: number): Promise<{ ok: boolean; out: string }> {
