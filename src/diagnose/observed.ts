@@ -40,6 +40,9 @@ export interface HostData {
   neighbourState?: string;
   rttMs?: number;
   lossPct?: number;
+  /** `missing` hosts that still answer on the link over IPv6 (no IPv4 address: fell to link-local). */
+  onLink?: boolean;
+  linkLocal6?: string;
 }
 
 export interface SweepData {

@@ -303,6 +303,18 @@ function realRules() {
 import { EDGES as allEdges, RULES as allRules } from '../../src/diagnose/index.js';
 
 describe('rules weigh all the evidence', () => {
+  it('a missing host that still answers on the link over IPv6 is said to have lost its address, still beneath DHCP', () => {
+    const { config, observations } = scenario('unplugged-pi');
+    const dns = observations.find((o) => o.id === 'hosts:host:pi-dns')!;
+    dns.data = { ...(dns.data as object), onLink: true, linkLocal6: 'fe80::ba27:ebff:fe00:10' };
+    const d = diagnose(observations, config);
+    const f = find(d, 'host-missing{host=pi-dns}')!;
+    expect(f.title).toBe('pi-dns has no address: it is on the link (IPv6) but not at 192.168.1.10 nor anywhere in the subnet');
+    expect(f.explanation).toContain('fe80::ba27:ebff:fe00:10');
+    expect(f.suppressedBy).toEqual(['dhcp-server-missing{iface=eth0}']);
+    expect(d.findings[0].explanation).toContain('pi-dns lost its address (still on the link');
+  });
+
   it('pings that fail while the internet demonstrably answers are not an outage', () => {
     const { config, observations } = scenario('healthy');
     for (const o of observations.filter((x) => x.probe === 'wan' && ['gateway', 'target', 'summary'].includes(x.check))) {

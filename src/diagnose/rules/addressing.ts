@@ -73,17 +73,25 @@ const hostPlacement: Rule = {
           fixes,
         });
       } else if (where.state === 'missing') {
+        const onLink = d.onLink === true;
+        const v6 = d.linkLocal6;
         out.push({
           id: 'host-missing',
           labels: { host: host.name },
           facts: { expected: host.ip },
           severity: 'critical',
-          title: `${host.name} is missing: its MAC ${host.mac} was not seen on ${iface}`,
+          title: onLink
+            ? `${host.name} has no address: it is on the link (IPv6) but not at ${host.ip} nor anywhere in the subnet`
+            : `${host.name} is missing: its MAC ${host.mac} was not seen on ${iface}`,
           explanation:
             `netdoctor swept ${net.subnet?.cidr ?? 'the subnet'} and read the neighbour table: no device with ${host.name}'s MAC (${host.mac}) answered, at ${host.ip} or anywhere else. ` +
-            `${host.name}${role ? `, ${role},` : ''} is off, unplugged, or on an address outside the subnet — a 169.254.x.y link-local address after DHCP failed is invisible to a sweep.${relyText}`,
+            (onLink
+              ? `Yet it answers on the link over IPv6${v6 ? ` (${v6})` : ''}: it is plugged in and up, but has no address in the subnet — most likely it asked DHCP, got no answer and fell back to a 169.254.x.y link-local address.${relyText}`
+              : `${host.name}${role ? `, ${role},` : ''} is off, unplugged, or on an address outside the subnet — a 169.254.x.y link-local address after DHCP failed is invisible to a sweep.${relyText}`),
           impact,
-          consequence: `${host.name} vanished from the LAN (not at ${host.ip}, not seen anywhere else)`,
+          consequence: onLink
+            ? `${host.name} lost its address (still on the link, but not at ${host.ip} nor anywhere in the subnet)`
+            : `${host.name} vanished from the LAN (not at ${host.ip}, not seen anywhere else)`,
           evidence: [obs.id],
           fixes: [
             {

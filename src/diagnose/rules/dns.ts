@@ -82,7 +82,7 @@ function sourcesText(ctx: RuleContext, v: ServerView): string {
   const sources = listOf(v.obs?.labels.source ?? dataOf<DnsServerData>(v.obs).sources);
   const clauses: string[] = [];
   if (sources.includes('router') || ctx.config.router.dnsServer === v.server) clauses.push('the router hands it out to every device (router.dnsServer)');
-  if (sources.includes('dhcp')) clauses.push('the DHCP offer names it');
+  if (sources.includes('dhcp')) clauses.push('a DHCP offer on the LAN names it');
   if (sources.includes('config') || ctx.config.dns.servers.includes(v.server)) clauses.push('it is in dns.servers');
   if (sources.includes('resolv.conf')) clauses.push("this machine's /etc/resolv.conf lists it");
   return clauses.length ? `${v.server} is a DNS server devices use: ${listing(clauses)}.` : `${v.server} is a DNS server netdoctor was told to check.`;
@@ -146,13 +146,13 @@ const serverDown: Rule = {
           explanation:
             `${used} netdoctor asked it${askedText}: ` +
             (refused
-              ? `the machine answered that nothing listens on port 53 (port unreachable or REFUSED) — it is up, but its DNS server${host?.roles?.includes('dns') ? ' (dnsmasq)' : ''} is not running.`
+              ? `the machine answered that nothing listens on port 53 (port unreachable or REFUSED) — it is up, but no DNS server${host?.roles?.includes('dns') ? ' (dnsmasq)' : ''} runs on it.`
               : `none of the queries got an answer, not even a refusal — nothing is at that address, or it is cut off.`) +
             (where && where.state === 'at-expected' && !refused ? ` ${host!.name} itself was found at ${v.server}, so it is up but not answering DNS.` : ''),
           impact: `Devices that use ${v.server} cannot resolve names: web sites, ${Object.keys(ctx.config.dns.records).slice(0, 2).join(', ') || 'local names'} — to them "the internet stopped working".`,
           consequence: ctx.config.router.dnsServer === v.server
             ? `the router still hands out ${v.server} as the DNS server, and ${refused ? 'nothing serves DNS' : 'nothing answers'} there`
-            : `DNS at ${v.server} stopped answering`,
+            : `nothing ${refused ? 'serves' : 'answers'} DNS at ${v.server}`,
           evidence,
           fixes,
         });
