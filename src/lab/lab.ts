@@ -64,7 +64,7 @@ export interface LabStatus {
 }
 
 /** The commands the lab runs; checked up front so a missing package is one clear message. */
-export const LAB_COMMANDS = ['ip', 'iptables-restore', 'sysctl', 'ss', 'dnsmasq', 'busybox', 'openvpn', 'openssl'] as const;
+export const LAB_COMMANDS = ['ip', 'iptables-restore', 'ss', 'dnsmasq', 'busybox', 'openvpn', 'openssl'] as const;
 
 /** Why the lab cannot run on this machine, or undefined when it can. */
 export function labUnavailableReason(): string | undefined {
@@ -328,10 +328,10 @@ export class Lab {
     await ipn(vps, 'link', 'set', 'eth0', 'up');
     await ipn(vps, 'route', 'add', 'default', 'via', VPS.ispIp);
 
-    await inNs(r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
-    await inNs(isp, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+    await inNs(r, 'busybox', 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+    await inNs(isp, 'busybox', 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
     // The bridge is a switch, not a firewall: keep LAN-to-LAN frames out of the router's iptables.
-    await run(['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=0']);
+    await run(['ip', 'netns', 'exec', r, 'busybox', 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=0']);
     await this.configureWan(HEALTHY);
   }
 
@@ -343,7 +343,7 @@ export class Lab {
     writeFileSync(join(NETNS_ETC, ns, 'resolv.conf'), resolvConfFor(node));
     await ipn(ns, 'link', 'set', 'lo', 'up');
     // IPv4 only: no IPv6 autoconfiguration chatter on the lab's links.
-    await inNs(ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+    await inNs(ns, 'busybox', 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
   }
 
   private async plugIntoLan(node: LabNode, port: string, mac: string): Promise<void> {
@@ -504,7 +504,7 @@ export class Lab {
       await ipn(cg, 'addr', 'add', `${CGNAT.publicIp}/${WAN.prefix}`, 'dev', 'up0');
       await ipn(cg, 'link', 'set', 'up0', 'up');
       await ipn(cg, 'route', 'add', 'default', 'via', WAN.ispIp);
-      await inNs(cg, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+      await inNs(cg, 'busybox', 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
       await must(['ip', 'netns', 'exec', cg, 'iptables-restore'], { input: cgnatNat() });
     } else if (w.wan !== 'cgnat' && cgnatExists) {
       // Give the router's link back to the isp before the carrier NAT (and its veth to the isp) goes.
