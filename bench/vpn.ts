@@ -13,7 +13,7 @@
  * cannot sign, so it can only say open|filtered).
  *
  * DDNS — does the name point at the current public address? The peer is the
- * by-hand check: `dig +short NAME @RESOLVER` and `curl -s WHAT-IS-MY-IP`,
+ * by-hand check: `dig +short NAME @RESOLVER` and `curl -s WHAT-IS-MY-IP` (wget -qO- where curl is missing),
  * compared by eye (here: by string). Scenarios: healthy, ddns-stale.
  *
  * Every tool runs inside the lab's `client` node. netdoctor is timed as a
@@ -146,7 +146,7 @@ export const vpnBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
   const notes: string[] = [
     `VPN: netdoctor's verdict is its \`expected\` handshake to ${facts.address} (the probe also checks the port-forward target in the same time); nmap: \`nmap -sU -sV -n -Pn -p PORT ${facts.address}\`, read as open+openvpn = up, closed = down, open|filtered = no verdict.`,
     `On the tls-auth port nmap (which cannot sign) gets silence, tries every UDP service probe and ends with open|filtered: measured ${SLOW_RUNS} time(s) only. netdoctor without the key says "unknown (tls-auth?)" after its 4 s wait (row "no key"); with the key it answers.`,
-    `DDNS: netdoctor's verdict is its \`record\` observation (current/stale, asked at ${facts.resolver}, also CGNAT and the public address); by hand: \`dig +short ${facts.hostname} @${facts.resolver}; curl -s ${facts.publicIpUrl}\`, correct when "the two agree" matches the truth.`,
+    `DDNS: netdoctor's verdict is its \`record\` observation (current/stale, asked at ${facts.resolver}, also CGNAT and the public address); by hand: \`dig +short ${facts.hostname} @${facts.resolver}; curl -s ${facts.publicIpUrl}\` (wget -qO- where curl is not installed), correct when "the two agree" matches the truth.`,
     'Correct: null when the tool gives no verdict in any run; false when any run gave a wrong verdict or none where one was possible.',
     'nmap with vpn-down sometimes ends open|filtered instead of closed: Linux rate-limits ICMP port unreachable per destination (a burst of 6, then 1 a second) and nmap\'s retries spend it. netdoctor sends one reset and retransmits after 1 s, so it meets the limit far less often.',
   ];
@@ -231,7 +231,7 @@ export const vpnBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     const seen = new Set<string>();
     const byHand = await timeRuns(
       runs,
-      () => lab.exec('client', ['sh', '-c', `dig +short ${facts.hostname} @${facts.resolver}; curl -s --max-time 10 ${facts.publicIpUrl}`], { timeoutMs: TOOL_TIMEOUT_MS }),
+      () => lab.exec('client', ['sh', '-c', `dig +short ${facts.hostname} @${facts.resolver}; if command -v curl >/dev/null; then curl -s --max-time 10 ${facts.publicIpUrl}; else wget -q -T 10 -O - ${facts.publicIpUrl}; fi`], { timeoutMs: TOOL_TIMEOUT_MS }),
       (res) => {
         const [published, actual] = res.stdout.trim().split('\n').map((s) => s.trim());
         seen.add(`published ${published ?? '?'}, actual ${actual ?? '?'}`);
