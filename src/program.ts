@@ -10,6 +10,8 @@ import { parseDuration, DURATION_HINT } from './shared/duration.js';
 import { ExitCode } from './shared/exit-codes.js';
 import { UsageError, UserError, errorMessage } from './shared/errors.js';
 import { didYouMean } from './shared/suggest.js';
+// Only the fault names and one-line descriptions, for `lab fault --help`: nothing heavy.
+import { FAULTS } from './lab/faults.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const VERSION: string = pkg.version;
@@ -174,9 +176,16 @@ Examples:
   labCommand('up', 'build the lab and start its servers').option('--fault <names>', 'start with these faults', list).action(labAction('up'));
   labCommand('down', 'stop every process of the lab and remove its namespaces').action(labAction('down'));
   labCommand('status', 'namespaces, addresses and servers of the lab').option('--json', 'as JSON').action(labAction('status'));
-  labCommand('fault', 'apply named faults (see --help for the list)').argument('<names...>', 'fault names').action(labAction('fault'));
+  labCommand('fault', 'apply named faults (see --help for the list)')
+    .argument('<names...>', 'fault names')
+    .addHelpText('after', `\nFaults (composable; \`lab heal\` undoes all):\n${Object.entries(FAULTS).map(([n, d]) => `  ${n.padEnd(18)} ${d}`).join('\n')}`)
+    .action(labAction('fault'));
   labCommand('heal', 'undo every fault: back to the healthy network').action(labAction('heal'));
-  labCommand('exec', 'run a command inside a node of the lab').argument('<node>', 'router, pi-dns, pi-vpn, client, isp or vps').argument('<command...>', 'the command, after --').action(labAction('exec'));
+  labCommand('exec', 'run a command inside a node of the lab')
+    .argument('<node>', 'router, pi-dns, pi-vpn, client, isp or vps')
+    .argument('<command...>', 'the command, after --')
+    .addHelpText('after', '\nPut the command after --, e.g. netdoctor lab exec client -- ip addr')
+    .action(labAction('exec'));
   labCommand('config', 'print a netdoctor.yaml that describes the lab network').action(labAction('config'));
 
   return program;
