@@ -1,6 +1,72 @@
-import { UsageError } from '../shared/errors.js';
+/**
+ * `netdoctor` without a command: the live terminal UI. Every probe runs
+ * concurrently under the deadline, each row fills in as its probe reports,
+ * then the diagnosis: root causes first, their symptoms folded beneath,
+ * details and fixes a key away. Runs are not recorded in the history (that
+ * is `check`'s job, from cron); the UI only looks.
+ *
+ * Without a config file it opens on a first-run screen that says what the
+ * machine already told netdoctor (nothing is sent until the user asks) and
+ * offers `netdoctor init`. Without a terminal it prints what `check` prints
+ * and exits with its code, so `netdoctor | less` and cron still make sense.
+ */
+import { homedir } from 'node:os';
+import { configSearchPath, findConfigFile, loadConfig } from '../config/load.js';
+import { readMachineFacts } from '../config/machine.js';
+import { probes as registry } from '../probes/registry.js';
+import { selectProbes } from '../probes/runner.js';
+import type { Vantage } from '../probes/types.js';
+import type { FirstRunFacts } from '../report/tui/layout.js';
+import { whyNotInteractive } from '../report/tui/terminal.js';
 
-/** Placeholder until the issue that builds `netdoctor tui` lands. */
-export async function run(_opts: Record<string, unknown>): Promise<number> {
-  throw new UsageError('`netdoctor tui` is not built yet in this version.', 'Run `netdoctor --help` for what is available.');
+export interface TuiOptions {
+  config?: string;
+  only?: string[];
+  skip?: string[];
+  vantage?: Vantage;
+  deadline?: number;
+  /** Auto-refresh interval, ms (`--refresh`); default `tui.refresh` from the config. */
+  refresh?: number;
+}
+
+export async function run(opts: TuiOptions): Promise<number> {
+  if (whyNotInteractive() !== undefined) {
+    // Not a terminal: one plain run, exactly as `check` prints it (but nothing recorded or sent: this is a look, not a check).
+    const { run: check } = await import('./check.js');
+    return check({ config: opts.config, only: opts.only, skip: opts.skip, vantage: opts.vantage, deadline: opts.deadline, history: false, graphite: false });
+  }
+
+  // Config and usage errors end here, before the screen is taken over, with the usual message and exit 3.
+  const file = findConfigFile({ configPath: opts.config });
+  const config = loadConfig({ configPath: opts.config });
+  const vantage = opts.vantage ?? 'inside';
+  const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage });
+
+  const { startTui, liveSource } = await import('../report/tui/index.js');
+  const reason = await startTui({
+    source: liveSource({ config, selection, vantage, deadlineMs: opts.deadline ?? config.deadlineMs }),
+    info: { site: config.site, iface: config.interface, vantage, label: config.source.file ?? 'no config: machine defaults' },
+    refreshMs: opts.refresh ?? config.tui.refreshMs,
+    firstRun: file ? undefined : firstRunFacts(),
+  });
+  if (reason === 'init') {
+    const { run: init } = await import('./init.js');
+    return init({ output: 'netdoctor.yaml' });
+  }
+  return 0;
+}
+
+/** What the first-run screen shows: read from the kernel and /etc/resolv.conf, never probed. */
+export function firstRunFacts(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): FirstRunFacts {
+  const machine = readMachineFacts();
+  const iface = machine.defaultInterface;
+  const addr = iface ? machine.interfaces[iface] : undefined;
+  const home = env.HOME || homedir();
+  return {
+    iface,
+    address: addr ? `${addr.address}/${addr.prefix}` : undefined,
+    gateway: machine.gateway,
+    resolvers: machine.resolvers,
+    searched: configSearchPath(cwd, env).map((p) => (p.startsWith(`${cwd}/`) ? `./${p.slice(cwd.length + 1)}` : p.startsWith(`${home}/`) ? `~/${p.slice(home.length + 1)}` : p)),
+  };
 }
