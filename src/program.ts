@@ -4,17 +4,16 @@
  * `netdoctor --version` and `netdoctor check` never load ink/react, and
  * `--help` loads no probe.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parseDuration, DURATION_HINT } from './shared/duration.js';
 import { ExitCode } from './shared/exit-codes.js';
+import { VERSION } from './version.js';
 import { UsageError, UserError, errorMessage } from './shared/errors.js';
 import { didYouMean } from './shared/suggest.js';
 // Only the fault names and one-line descriptions, for `lab fault --help`: nothing heavy.
 import { FAULTS } from './lab/faults.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-export const VERSION: string = pkg.version;
+export { VERSION } from './version.js';
 
 /** `--only dhcp,dns` and `--only dhcp --only dns` both give ['dhcp', 'dns']. */
 function list(value: string, previous: string[] = []): string[] {
@@ -146,9 +145,9 @@ Examples:
   program
     .command('diagnose')
     .description('replay an incident: run the rule engine on observations saved by `check --json`')
-    .argument('<file>', 'a file written by `netdoctor check --json` (or - for standard input)')
-    .option('--json', 'print the diagnosis as JSON')
-    .option('-v, --verbose', 'also print every observation')
+    .argument('<file>', 'a file written by `netdoctor check --json`, a fixtures/scenarios/*/observations.json (its config.yaml is used), or - for standard input')
+    .option('--json', 'print the diagnosis as JSON (the check --json document)')
+    .option('-v, --verbose', 'also print every fix in full and every observation')
     .action(async (file: string, opts: Record<string, unknown>, cmd: Command) => {
       const { run } = await import('./commands/diagnose.js');
       done(await run({ ...cmd.optsWithGlobals(), ...opts, fromJson: file }));

@@ -19,7 +19,7 @@ import { renderText } from '../report/text.js';
 import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from '../shared/exit-codes.js';
-import { VERSION } from '../program.js';
+import { VERSION } from '../version.js';
 
 export interface CheckOptions {
   config?: string;
@@ -56,7 +56,7 @@ export async function run(opts: CheckOptions): Promise<number> {
     const code = exitCodeFor(report.status);
 
     if (!opts.quiet || report.status !== 'ok') {
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: false }));
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
     }
     // A replayed incident is not a new run: it goes to neither the history nor Graphite.
     if (!replay) await sinks(config, opts, report, interrupt.signal);
