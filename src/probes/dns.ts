@@ -310,13 +310,22 @@ async function run(ctx: ProbeContext): Promise<void> {
   const summaries: Array<Promise<void>> = [];
 
   const askServer = async (server: string, tryTimeoutMs: number): Promise<Array<ObservationDraft<QueryData>>> => {
+    // ICMP port unreachable means nothing listens on the server's port 53: the other questions to it
+    // cannot fare better. The kernel rate-limits these ICMP messages per peer, so most parallel
+    // questions would otherwise wait out their timeouts for a verdict already known.
+    const portClosed = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, portClosed.signal]);
     const drafts = await Promise.all(
       questions.map((q) =>
         limit(async () => {
           const opts: DnsQueryOptions = {
-            server, name: q.name, type: q.type, timeoutMs: tryTimeoutMs, attempts: TRIES, deadline: cutoff, signal: ctx.signal,
+            server, name: q.name, type: q.type, timeoutMs: tryTimeoutMs, attempts: TRIES, deadline: cutoff, signal,
           };
-          const result = await queryDns(opts);
+          let result = await queryDns(opts);
+          if (result.outcome === 'refused') portClosed.abort();
+          else if (result.outcome === 'aborted' && portClosed.signal.aborted && !ctx.signal.aborted) {
+            result = { ...result, outcome: 'refused', error: 'ECONNREFUSED on another question to this server' };
+          }
           const draft = queryObservation(q, result);
           if (result.outcome !== 'aborted') ctx.emit(draft);
           return draft;

@@ -58,12 +58,24 @@ describeLab('dns probe in the lab', (lab) => {
   it('dns-down: the closed port is reported as refused, within the deadline', async () => {
     await lab().fault('dns-down');
     try {
-      const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml(), deadlineMs: 4000 });
+      // More questions than the kernel's ICMP burst (about 6 per peer), so that some get no ICMP at all.
+      const base = lab().configYaml();
+      const many = base.replace('external: [example.com]', `external: [${Array.from({ length: 12 }, (_, i) => `n${i}.example.com`).join(', ')}]`);
+      expect(many, 'the lab config lists external: [example.com]').not.toBe(base);
+      const obs = await lab().runProbe('client', 'dns', { configYaml: many, deadlineMs: 4000 });
       finishedInTime(obs);
       const s = server(obs, PI_DNS);
       expect(s).toMatchObject({ status: 'fail', reason: 'refused', values: { ok: 0, answered: 0 } });
       // ICMP port unreachable comes back at once: one try, no waiting out timeouts.
       expect(query(obs, PI_DNS, 'pi-vpn.home', 'A')).toMatchObject({ status: 'fail', reason: 'refused', data: { outcome: 'refused', attempts: 1 } });
+      // Every question to the server is refused, even those whose ICMP the kernel rate-limited away
+      // (they learn it from the first): none waits out its 1 s + 1.5 s + 2 s of tries.
+      const queries = obs.filter((o) => o.check === 'query' && o.labels.server === PI_DNS) as Array<Observation<QueryData>>;
+      expect(queries.length).toBeGreaterThanOrEqual(16);
+      for (const q of queries) {
+        expect(q.reason, q.summary).toBe('refused');
+        expect(q.data!.latencyMs, q.summary).toBeLessThan(1000);
+      }
     } finally {
       await lab().heal();
     }
