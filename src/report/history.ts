@@ -52,6 +52,11 @@ const MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // Incident detection scans only the runs that had problems.
   `CREATE INDEX runs_problems ON runs(started_at) WHERE problems > 0;`,
+  // Incidents are runs judged critical or warning. runs_problems is not enough
+  // for them: an out-of-scope unknown (a probe left out with --only, ddns not
+  // configured) counts as a problem, so on many installations every run has one.
+  // It holds the status too, so the scan never reads the runs table itself.
+  `CREATE INDEX runs_outages ON runs(started_at, status) WHERE status IN ('critical', 'warning');`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -173,6 +178,15 @@ export class History {
     })();
   }
 
+  /**
+   * Stores many runs in one transaction, each exactly as {@link recordRun}
+   * stores it (a nested transaction is a savepoint). For imports and for
+   * generating long histories: one commit instead of one per run.
+   */
+  recordRuns(reports: readonly CheckReport[]): number[] {
+    return this.db.transaction(() => reports.map((r) => this.recordRun(r)))();
+  }
+
   /** Deletes runs older than `keepMs` before `now`; returns how many went. */
   prune(keepMs: number, now = Date.now()): number {
     return this.db.prepare('DELETE FROM runs WHERE started_at < ?').run(now - keepMs).changes;
@@ -208,6 +222,81 @@ export class History {
   findingsOf(runId: number): Finding[] {
     const rows = this.db.prepare('SELECT finding FROM findings WHERE run_id = ? ORDER BY rowid').all(runId) as Array<{ finding: string }>;
     return rows.map((r) => JSON.parse(r.finding) as Finding);
+  }
+
+  // --- reads for incident reports ---------------------------------------------
+
+  /**
+   * Runs judged critical or warning, oldest first, without their
+   * observations: a scan of the partial index runs_outages alone. (A
+   * history opened read-only at an older schema lacks that index; the
+   * query then falls back to runs_problems.)
+   */
+  outageRuns(opts: { from?: number; to?: number } = {}): RunMark[] {
+    const where = this.hasIndex('runs_outages') ? 'INDEXED BY runs_outages WHERE' : 'INDEXED BY runs_problems WHERE problems > 0 AND';
+    return this.db
+      .prepare(
+        `SELECT id, started_at AS at, status FROM runs ${where}
+         status IN ('critical', 'warning') AND started_at >= ? AND started_at < ? ORDER BY started_at`,
+      )
+      .all(opts.from ?? 0, opts.to ?? Number.MAX_SAFE_INTEGER) as RunMark[];
+  }
+
+  /** How many runs judged ok started strictly between `after` and `before`, counting no further than `limit`. */
+  okRunsBetween(after: number, before: number, limit: number): number {
+    return (
+      this.db
+        .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM runs WHERE started_at > ? AND started_at < ? AND status = 'ok' LIMIT ?)`)
+        .get(after, before, limit) as { n: number }
+    ).n;
+  }
+
+  /** The last run that started before `at`. */
+  runBefore(at: number): RunMark | undefined {
+    return this.db.prepare('SELECT id, started_at AS at, status FROM runs WHERE started_at < ? ORDER BY started_at DESC LIMIT 1').get(at) as RunMark | undefined;
+  }
+
+  /** The first run judged ok that started after `at`. */
+  firstOkRunAfter(at: number): RunMark | undefined {
+    return this.db
+      .prepare(`SELECT id, started_at AS at, status FROM runs WHERE started_at > ? AND status = 'ok' ORDER BY started_at LIMIT 1`)
+      .get(at) as RunMark | undefined;
+  }
+
+  /** The findings' indexed columns (not their JSON) for the runs that started in [from, to], by start time. */
+  findingMarks(from: number, to: number): FindingMark[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT f.run_id AS runId, r.started_at AS at, f.key, f.id, f.severity, f.root
+           FROM runs r JOIN findings f ON f.run_id = r.id
+           WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.started_at, f.rowid`,
+        )
+        .all(from, to) as Array<Omit<FindingMark, 'root'> & { root: number }>
+    ).map((m) => ({ ...m, root: m.root === 1 }));
+  }
+
+  /** One finding as it was recorded in one run. */
+  findingOf(runId: number, key: string): Finding | undefined {
+    const row = this.db.prepare('SELECT finding FROM findings WHERE key = ? AND run_id = ?').get(key, runId) as { finding: string } | undefined;
+    return row ? (JSON.parse(row.finding) as Finding) : undefined;
+  }
+
+  /** Start times of up to `count` runs on each side of `at`: how often checks ran around then. */
+  startTimesAround(at: number, count: number): number[] {
+    const before = this.db.prepare('SELECT started_at AS at FROM runs WHERE started_at < ? ORDER BY started_at DESC LIMIT ?').all(at, count) as Array<{ at: number }>;
+    const after = this.db.prepare('SELECT started_at AS at FROM runs WHERE started_at >= ? ORDER BY started_at LIMIT ?').all(at, count) as Array<{ at: number }>;
+    return [...before.reverse(), ...after].map((r) => r.at);
+  }
+
+  /** First and last start time and the number of runs, or undefined for an empty history. */
+  span(): { first: number; last: number; runs: number } | undefined {
+    const row = this.db.prepare('SELECT min(started_at) AS first, max(started_at) AS last, count(*) AS runs FROM runs').get() as { first: number | null; last: number | null; runs: number };
+    return row.first === null || row.last === null ? undefined : { first: row.first, last: row.last, runs: row.runs };
+  }
+
+  private hasIndex(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) !== undefined;
   }
 
   // --- the Graphite spool -------------------------------------------------
@@ -259,6 +348,25 @@ export class History {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A run as incident detection sees it: when, and the verdict. */
+export interface RunMark {
+  id: number;
+  /** Epoch ms the run started. */
+  at: number;
+  status: RunStatus;
+}
+
+/** One finding of one run, from the indexed columns only. */
+export interface FindingMark {
+  runId: number;
+  /** Epoch ms the run started. */
+  at: number;
+  key: string;
+  id: string;
+  severity: Finding['severity'];
+  root: boolean;
 }
 
 interface RunRow {
