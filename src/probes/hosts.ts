@@ -6,11 +6,12 @@
  *
  * How a host is found (one run, no state kept between runs):
  * 1. The subnet is swept (net/sweep.ts): every address is made to resolve by
- *    ARP, and a MAC counts at an address only with proof from this run (an
- *    ARP confirmation during the sweep, or an echo reply sent to the MAC the
- *    kernel holds). A cached entry alone, REACHABLE or STALE, never counts.
- * 2. A host whose MAC is in the neighbour table at a 169.254.x.y address is
- *    echo-checked there; if it answers it has `moved` to that address.
+ *    ARP, and a MAC counts at an address only with proof from this run (ARP
+ *    learnt or confirmed during the sweep, or an echo reply sent to the MAC
+ *    the kernel holds). A cached entry alone, REACHABLE or STALE, never
+ *    counts. As root, cached entries that fail the echo are asked again.
+ * 2. 169.254.x.y addresses in the neighbour table are resolved the same way;
+ *    a configured MAC proven there has `moved` to that link-local address.
  * 3. A host still not found is looked for on the link by IPv6 (all-nodes
  *    echo): if its MAC answers, it is on the link without an address in the
  *    subnet (it probably fell back to link-local after losing DHCP). It is
@@ -28,7 +29,7 @@ import { errorMessage } from '../shared/errors.js';
 import { compareIp, isLinkLocal, type Subnet } from '../shared/ipv4.js';
 import { NeighbourTableError, readNeighbours } from './net/neighbours.js';
 import { ping, pingBinary, type PingResult } from './net/ping.js';
-import { SweepScopeError, linkScan, resolveAddresses, sweep, sweepTargets, type AliveHost, type LinkResponder, type SweepResult } from './net/sweep.js';
+import { SweepScopeError, linkScan, resolveAddresses, sweep, type AliveHost, type LinkResponder, type SweepResult } from './net/sweep.js';
 import type { Probe, ProbeContext } from './types.js';
 
 export type HostReason = 'at-expected' | 'moved' | 'missing' | 'conflict';
@@ -142,7 +143,6 @@ export const hostsProbe: Probe = {
     let checked: Omit<SweepResult, 'subnet'>;
     try {
       try {
-        sweepTargets(config.subnet, { force: ctx.options.force === true });
         result = await sweep({ subnet: config.subnet, iface, force: ctx.options.force === true, signal: ctx.signal, deadline: budgetEnd - 1500, exclude: own });
         checked = result;
         emitSweep(ctx, result);

@@ -141,6 +141,21 @@ describeLab('hosts probe in the lab', (lab) => {
     await expect.poll(async () => host(await l.runProbe('client', 'hosts'), 'pi-dns').reason, { timeout: 20_000, interval: 500 }).toBe('at-expected');
   });
 
+  it('a subnet wider than /22: the sweep is refused and says how to allow it; the configured addresses are still checked', async () => {
+    const l = lab();
+    const wide = l.configYaml().replace(`subnet: ${LAN.cidr}`, 'subnet: 192.168.0.0/16');
+    expect(wide).toContain('192.168.0.0/16');
+    const obs = await l.runProbe('client', 'hosts', { configYaml: wide });
+    finishedInTime(obs);
+    const s = sweepOf(obs);
+    expect(s).toMatchObject({ status: 'error', reason: 'too-wide', labels: { subnet: '192.168.0.0/16' } });
+    expect(s.summary).toMatch(/--force/);
+    for (const name of ['pi-dns', 'pi-vpn']) expect(host(obs, name)).toMatchObject({ status: 'ok', reason: 'at-expected' });
+    // Nothing outside the named addresses was asked: the client's table holds no other 192.168.x.y entry made by this run.
+    const table = parseNeighJson((await l.exec('client', ['ip', '-j', '-4', 'neigh', 'show', 'dev', 'eth0'])).stdout);
+    expect(table.filter((e) => !e.ip.startsWith('192.168.1.')).map((e) => e.ip)).toEqual([]);
+  });
+
   it('a Pi unplugged (its link down): missing, the other Pi unaffected', async () => {
     const l = lab();
     await inNode(l, 'pi-vpn', ['ip', 'link', 'set', 'eth0', 'down']);
