@@ -143,6 +143,19 @@ describe('freshness rules on built tables', () => {
     expect(provenAlive(before, changed, [{ target: '192.168.1.10', received: 2 }], LAN).map((a) => [a.mac, a.via])).toEqual([[N, 'arp']]);
   });
 
+  it('an entry dropped during the sweep (as root) and learnt again counts with its new MAC, in any learnt state', () => {
+    const before = snap(0, [{ ip: '192.168.1.10', mac: M, state: 'REACHABLE', confirmedS: 0 }]);
+    const after = snap(900, [{ ip: '192.168.1.10', mac: N, state: 'REACHABLE', confirmedS: 0 }]);
+    expect(provenAlive(before, after, [{ target: '192.168.1.10', received: 0 }], LAN, new Set(['192.168.1.10'])).map((a) => a.mac)).toEqual([N]);
+    // Learnt again with the same MAC, same age as before: only the drop tells it is new.
+    const again = snap(900, [{ ip: '192.168.1.10', mac: M, state: 'REACHABLE', confirmedS: 0 }]);
+    expect(provenAlive(before, again, [{ target: '192.168.1.10', received: 0 }], LAN)).toEqual([]);
+    expect(provenAlive(before, again, [{ target: '192.168.1.10', received: 0 }], LAN, new Set(['192.168.1.10'])).map((a) => a.mac)).toEqual([M]);
+    // Dropped and not answered since: nothing.
+    const gone = snap(900, [{ ip: '192.168.1.10', state: 'INCOMPLETE' }]);
+    expect(provenAlive(before, gone, [{ target: '192.168.1.10', received: 0 }], LAN, new Set(['192.168.1.10']))).toEqual([]);
+  });
+
   it('never reports an address outside the swept set', () => {
     const after = snap(900, [{ ip: '10.0.0.5', mac: M, state: 'REACHABLE', confirmedS: 0 }, { ip: '192.168.1.11', mac: N, state: 'REACHABLE', confirmedS: 0 }]);
     expect(provenAlive(snap(0, []), after, [{ target: '10.0.0.5', received: 1 }], LAN)).toEqual([]);
