@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROBE_NAMES } from '../../src/probes/types.js';
-import { commandForKey, findingItems, initialState, reduce, selectedFinding, type Action, type Command, type TuiState, type Viewport } from '../../src/report/tui/state.js';
+import { commandForKey, commandsForInput, findingItems, initialState, reduce, selectedFinding, type Action, type Command, type TuiState, type Viewport } from '../../src/report/tui/state.js';
 import { eventsOf, scenario } from './support.js';
 
 const unplugged = scenario('unplugged-pi');
@@ -104,6 +104,13 @@ describe('keys', () => {
     expect(commandForKey('q', {})).toBe('quit');
     expect(commandForKey('c', { ctrl: true })).toBeUndefined();
     expect(commandForKey('x', {})).toBeUndefined();
+  });
+
+  it('takes a run of characters typed faster than a frame as one key each', () => {
+    expect(commandsForInput('k\r', {})).toEqual(['up', 'enter']);
+    expect(commandsForInput('jjx?', {})).toEqual(['down', 'down', 'help']);
+    expect(commandsForInput('', { downArrow: true })).toEqual(['down']);
+    expect(commandsForInput('q', {})).toEqual(['quit']);
   });
 
   it('selects with up and down, within the list', () => {

@@ -11,7 +11,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { ScreenView } from './components.js';
 import { layoutScreen, type FirstRunFacts, type HeaderInfo, type Size } from './layout.js';
 import type { RunSource } from './source.js';
-import { commandForKey, initialState, reduce, type TuiState } from './state.js';
+import { commandsForInput, initialState, reduce, type TuiState } from './state.js';
 
 export type ExitReason = 'quit' | 'init';
 
@@ -99,8 +99,7 @@ export function App(props: AppProps) {
   }, [state.quit, exit]);
 
   useInput((input, key) => {
-    const command = commandForKey(input, key);
-    if (command) dispatch({ type: 'command', command, viewport: viewport.current });
+    for (const command of commandsForInput(input, key)) dispatch({ type: 'command', command, viewport: viewport.current });
   });
 
   return <ScreenView screen={screen} color={color} />;

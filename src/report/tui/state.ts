@@ -200,6 +200,25 @@ export function commandForKey(input: string, key: KeyInfo): Command | undefined 
   }
 }
 
+/**
+ * Commands for one chunk of input. ink hands over a run of plain characters
+ * as one input (a paste, or keys typed faster than a frame: `k` then enter
+ * arrive as "k\r"), so each character counts as its own key press.
+ */
+export function commandsForInput(input: string, key: KeyInfo): Command[] {
+  const special = Object.entries(key).some(([name, on]) => on === true && name !== 'shift');
+  if (special || input.length <= 1) {
+    const c = commandForKey(input, key);
+    return c ? [c] : [];
+  }
+  const out: Command[] = [];
+  for (const ch of input) {
+    const c = ch === '\r' || ch === '\n' ? 'enter' : ch === '\u007f' || ch === '\b' ? 'back' : commandForKey(ch, {});
+    if (c) out.push(c);
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ the reducer
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
