@@ -56,7 +56,7 @@ const MIGRATIONS: string[] = [
   // for them: an out-of-scope unknown (a probe left out with --only, ddns not
   // configured) counts as a problem, so on many installations every run has one.
   // It holds the status too, so the scan never reads the runs table itself.
-  `CREATE INDEX runs_outages ON runs(started_at, status) WHERE status IN ('critical', 'warning');`,
+  `CREATE INDEX IF NOT EXISTS runs_outages ON runs(started_at, status) WHERE status IN ('critical', 'warning');`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

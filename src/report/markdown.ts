@@ -64,7 +64,10 @@ export function renderMarkdown(doc: ReportDocument): string {
 
 export function noIncidentsSentence(history: ReportDocument['history'], selection: string): string {
   const span = history.firstRunAt && history.lastRunAt ? ` from ${humanTime(history.firstRunAt)} to ${humanTime(history.lastRunAt)}` : '';
-  return `No incidents for ${selection}: the history holds ${history.runs} run${history.runs === 1 ? '' : 's'}${span}, and none of the runs asked about was judged critical or warning.`;
+  const runs = `${history.runs} run${history.runs === 1 ? '' : 's'}${span}`;
+  return selection === 'the last incident'
+    ? `No incidents: the history holds ${runs}, and none of them was judged critical or warning.`
+    : `No incidents in ${selection}: the history holds ${runs}, and none of those in ${selection} was judged critical or warning.`;
 }
 
 function incidentMarkdown(r: IncidentReport): string[] {

@@ -116,7 +116,9 @@ describe('netdoctor report: choosing what to report', () => {
     const s = setup([['healthy', 6]]);
     const md = await cli(['report', '--config', s.config]);
     expect(md.code).toBe(0);
-    expect(md.stdout).toMatch(/# No incidents\n\nNo incidents for the last incident: the history holds 6 runs from 2026-03-01 08:00:00 UTC/);
+    expect(md.stdout).toMatch(/# No incidents\n\nNo incidents: the history holds 6 runs from 2026-03-01 08:00:00 UTC to 2026-03-01 08:05:00 UTC, and none of them/);
+    const since = await cli(['report', '--since', '2h', '--config', s.config]);
+    expect(since.stdout).toContain('No incidents in the last 2h: the history holds 6 runs');
     const json = JSON.parse((await cli(['report', '--format', 'json', '--config', s.config])).stdout) as ReportDocument;
     expect(json.incidents).toEqual([]);
     expect((await cli(['report', '--list', '--config', s.config])).stdout).toContain('No run was judged critical or warning');
