@@ -309,13 +309,15 @@ export class Lab {
     const vps = this.ns('vps');
 
     // The LAN: a bridge in the router (the switch), one veth per machine, eth0 inside it.
-    await ipn(r, 'link', 'add', LAN.bridge, 'type', 'bridge', 'forward_delay', '0');
+    // A fixed MAC: otherwise the bridge takes the lowest MAC of its ports, and a port joining
+    // (the rogue) can change the router's MAC under every neighbour's ARP entry.
+    await ipn(r, 'link', 'add', LAN.bridge, 'address', '02:00:00:00:01:01', 'type', 'bridge', 'forward_delay', '0');
     await ipn(r, 'addr', 'add', `${LAN.router}/${LAN.prefix}`, 'dev', LAN.bridge);
     await ipn(r, 'link', 'set', LAN.bridge, 'up');
     await Promise.all(Object.entries(DHCP_CLIENTS).map(([node, c]) => this.plugIntoLan(node as LabNode, c.port, c.mac)));
 
     // The WAN: router wan0 into the isp's bridge (so cgnat can take the router's end away), isp ↔ vps.
-    await ipn(isp, 'link', 'add', WAN.ispBridge, 'type', 'bridge', 'forward_delay', '0');
+    await ipn(isp, 'link', 'add', WAN.ispBridge, 'address', '02:00:00:00:02:01', 'type', 'bridge', 'forward_delay', '0');
     await ipn(isp, 'addr', 'add', `${WAN.ispIp}/${WAN.prefix}`, 'dev', WAN.ispBridge);
     await ipn(isp, 'addr', 'add', `${WAN.resolver}/${WAN.prefix}`, 'dev', WAN.ispBridge);
     await ipn(isp, 'link', 'set', WAN.ispBridge, 'up');

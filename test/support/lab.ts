@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { LabGuest } from '../../src/lab/guest.js';
 import { Lab, labUnavailableReason } from '../../src/lab/lab.js';
 import { run, isAlive, processStartTime } from '../../src/lab/sys.js';
 import type { LabNode } from '../../src/lab/topology.js';
@@ -27,7 +28,6 @@ export type { LabNode } from '../../src/lab/topology.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUN_PROBE = join(REPO, 'test', 'support', 'run-probe.mjs');
-const CLI = join(REPO, 'dist', 'cli.js');
 
 /** Why lab tests cannot run here (not root, missing commands), or undefined. */
 export const LAB_SKIP_REASON: string | undefined = labUnavailableReason();
@@ -195,23 +195,12 @@ export function describeLab(name: string, fn: (lab: () => TestLab) => void, opts
 }
 
 function wrap(lab: Lab): TestLab {
-  const workDir = join(lab.stateDir, 'work');
-  const home = join(lab.stateDir, 'home');
-  mkdirSync(workDir, { recursive: true });
-  mkdirSync(home, { recursive: true });
-  writeFileSync(join(workDir, 'netdoctor.yaml'), lab.configYaml());
-  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-    ...process.env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_STATE_HOME: join(home, '.local', 'state'),
-    ...extra,
-  });
+  const guest = new LabGuest(lab);
 
   const probeRun = async (node: LabNode, request: Record<string, unknown>, opts: RunProbeOptions): Promise<Observation[]> => {
     const deadlineMs = opts.deadlineMs ?? 10_000;
     const body = JSON.stringify({ ...request, configYaml: opts.configYaml ?? lab.configYaml(), deadlineMs, options: opts.options ?? {}, vantage: opts.vantage ?? 'inside' });
-    const r = await lab.exec(node, [process.execPath, RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000, env: env(), cwd: workDir });
+    const r = await guest.exec(node, [process.execPath, RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000 });
     if (r.code !== 0) throw new Error(`run-probe in ${node} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
     try {
       return JSON.parse(r.stdout) as Observation[];
@@ -220,7 +209,6 @@ function wrap(lab: Lab): TestLab {
     }
   };
 
-  let configCount = 0;
   return {
     prefix: lab.prefix,
     stateDir: lab.stateDir,
@@ -234,14 +222,8 @@ function wrap(lab: Lab): TestLab {
     leaseFile: lab.leaseFile,
     runProbe: (node, probe, opts = {}) => probeRun(node, { probe }, opts),
     runProbeModule: (node, modulePath, opts = {}) => probeRun(node, { module: modulePath }, opts),
-    runNetdoctor: (node, args, opts = {}) =>
-      lab.exec(node, [process.execPath, CLI, ...args], { timeoutMs: opts.timeoutMs ?? 60_000, env: env(opts.env), cwd: workDir }),
-    writeConfig: (yaml, name) => {
-      const file = join(lab.stateDir, 'configs', name ?? `config-${++configCount}.yaml`);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, yaml);
-      return file;
-    },
+    runNetdoctor: (node, args, opts = {}) => guest.runNetdoctor(node, args, opts),
+    writeConfig: (yaml, name) => guest.writeConfig(yaml, name),
     addresses: (node, iface) => lab.addresses(node, iface),
   };
 }
