@@ -405,14 +405,18 @@ export function starterYaml(d: Discovered, when: Date): string {
   const vpnHost = hosts.find((h) => h.watch && !h.roles.includes('dns')) ?? hosts.find((h) => h.watch);
   L.push('# The router: its LAN address, the DNS server it hands out, and its port forwards. When a Pi');
   L.push('# loses its address, these are what silently point at nothing.');
-  L.push('router:');
-  if (gateway) L.push(`  ip: ${gateway}   # the default gateway`);
-  else L.push('  # ip: 192.168.1.1   # no default gateway on the LAN was found');
-  L.push('  # wanIp: 203.0.113.10   # its public (WAN) address, if you know it: spots carrier-grade NAT');
-  if (handedDns) L.push(`  dnsServer: ${handedDns}   # the DNS server its DHCP offer hands out (seen in the scan)`);
-  else L.push(`  # dnsServer: ${lanDns[0] ?? '192.168.1.10'}   # the DNS server the router hands out to every device`);
-  L.push('  # forwards:   # port forwards to check, e.g. OpenVPN on a Pi:');
-  L.push(`  #   - { proto: udp, port: 1194, to: ${vpnHost?.ip ?? '192.168.1.20'} }`);
+  const router: string[] = [];
+  if (gateway) router.push(`  ip: ${gateway}   # the default gateway`);
+  else router.push('  # ip: 192.168.1.1   # no default gateway on the LAN was found');
+  router.push('  # wanIp: 203.0.113.10   # its public (WAN) address, if you know it: spots carrier-grade NAT');
+  if (handedDns) router.push(`  dnsServer: ${handedDns}   # the DNS server its DHCP offer hands out (seen in the scan)`);
+  else router.push(`  # dnsServer: ${lanDns[0] ?? '192.168.1.10'}   # the DNS server the router hands out to every device`);
+  router.push('  # forwards:   # port forwards to check, e.g. OpenVPN on a Pi:');
+  router.push(`  #   - { proto: udp, port: 1194, to: ${vpnHost?.ip ?? '192.168.1.20'} }`);
+  // A section with nothing live in it would be an empty mapping, which does not load: comment it whole.
+  const live = router.some((l) => !l.trimStart().startsWith('#'));
+  L.push(live ? 'router:' : '# router:');
+  L.push(...(live ? router : router.map((l) => `#${l.replace(/^ {2}# /, '   ')}`)));
   L.push('');
 
   // dhcp
