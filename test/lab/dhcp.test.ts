@@ -260,4 +260,13 @@ describeLab('dhcp probe with the router DHCP stopped (unplugged-pi)', (lab) => {
     expect(r.summary.durationMs).toBeLessThan(6000 + 1500);
     expect(r.summary.summary).toMatch(/no DHCP server answered on eth0 within 6s/);
   });
+
+  it('says "cannot tell", not "no server", when the run deadline cuts the window short', { timeout: 60_000 }, async () => {
+    const r = await probe(lab(), { deadlineMs: 3000 });
+    expect(r.summary).toMatchObject({ status: 'error', reason: 'window-cut' });
+    expect(r.summary.data!.windowMs).toBeLessThan(3000);
+    expect(r.summary.data!.configuredWindowMs).toBe(6000);
+    expect(r.summary.summary).toMatch(/raise --deadline/);
+    expect(r.all.some((o) => o.reason === 'timeout')).toBe(false); // it finished inside the deadline
+  });
 }, { faults: ['unplugged-pi'] });
