@@ -1,0 +1,109 @@
+/**
+ * The live UI on the lab's network: `netdoctor` in the client namespace,
+ * under tmux, shows the healthy network; after the `reservations-lost` fault
+ * and `r`, the moved Pis and the root cause. Also, in the same lab: without
+ * a terminal it prints what `check` prints, and `netdoctor init` writes a
+ * starter that describes the lab — scanning it only with --yes.
+ *
+ * Needs the BUILT CLI (npx tsc -p tsconfig.build.json) and tmux.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.js';
+import { describeLab } from '../support/lab.js';
+import { PRETEND_MACHINE } from '../support/config.js';
+import { TMUX_MISSING, Tmux, terminalEnv } from '../tui/tmux.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'dist', 'cli.js');
+const EXITED = /netdoctor-exited-(\d+)/;
+
+describeLab('the live UI and init in the lab', (lab) => {
+  const tmux = new Tmux();
+  afterAll(() => tmux.kill());
+  const load = (file: string) => parseConfigText(readFileSync(file, 'utf8'), { file, machine: PRETEND_MACHINE, env: { HOME: '/nonexistent' } });
+
+  it('has what it needs', () => {
+    expect(TMUX_MISSING).toBeUndefined();
+    expect(existsSync(CLI), `${CLI} is missing: build first`).toBe(true);
+  });
+
+  it('init without a terminal reads the client\'s network and sends nothing', async () => {
+    const out = join(lab().stateDir, 'init-read.yaml');
+    const r = await lab().runNetdoctor('client', ['init', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('interface  eth0, 192.168.1.50/24');
+    expect(r.stdout).toContain('resolvers  192.168.1.10');
+    expect(r.stdout).toContain('Not scanning the network');
+    const config = load(out);
+    expect(config.interface).toBe('eth0');
+    expect(config.subnet?.cidr).toBe('192.168.1.0/24');
+    expect(config.router.ip).toBe('192.168.1.1');
+    expect(config.dns.servers).toEqual(['192.168.1.10']);
+    expect(config.router.dnsServer).toBeUndefined(); // only a scan can learn it
+  }, 60_000);
+
+  it('init --yes scans the lab: both Pis watched by MAC, the DHCP server and the DNS server it hands out', async () => {
+    const out = join(lab().stateDir, 'init-scan.yaml');
+    const r = await lab().runNetdoctor('client', ['init', '--yes', '-o', out], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Scanning 192.168.1.0/24 and listening for DHCP servers');
+    expect(r.stdout).toMatch(/dhcp +192\.168\.1\.1 hands out gateway 192\.168\.1\.1, DNS 192\.168\.1\.10/);
+    const config = load(out);
+    expect(config.hosts).toEqual(expect.arrayContaining([
+      { name: 'pi-10', mac: 'b8:27:eb:00:00:10', ip: '192.168.1.10', roles: ['dns'] },
+      { name: 'pi-20', mac: 'b8:27:eb:00:00:20', ip: '192.168.1.20' },
+    ]));
+    expect(config.dhcp.servers).toEqual(['192.168.1.1']);
+    expect(config.router.dnsServer).toBe('192.168.1.10');
+  }, 90_000);
+
+  it('shows the healthy network live', async () => {
+    const config = lab().writeConfig(lab().configYaml(), 'tui.yaml');
+    const home = join(lab().stateDir, 'home');
+    const env = terminalEnv({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state') });
+    tmux.start(`ip netns exec ${lab().ns('client')} ${process.execPath} ${CLI} --config ${config}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
+    await tmux.waitFor((s) => s.includes('checking…'), 'the first run to start', 20_000);
+    const screen = await tmux.waitFor((s) => s.includes('Nothing wrong found'), 'the healthy diagnosis', 60_000);
+    expect(screen).toMatch(/netdoctor · lab · eth0 · inside/);
+    expect(screen).toMatch(/✔ OK · last run/);
+    expect(screen).toMatch(/✔ DHCP +192\.168\.1\.1 answered in/);
+    expect(screen).toMatch(/✔ Hosts +pi-dns at 192\.168\.1\.10 · pi-vpn at 192\.168\.1\.20/);
+    expect(screen).toMatch(/✔ DNS +192\.168\.1\.10 \d+\/\d+ answered/);
+    expect(screen).toMatch(/✔ VPN +.*answered/);
+    expect(screen).toMatch(/✔ Internet +gateway 192\.168\.1\.1/);
+  }, 90_000);
+
+  it('after reservations-lost and r: the moved Pis and the root cause', async () => {
+    await lab().fault('reservations-lost');
+    const [dnsAt] = await lab().addresses('pi-dns');
+    const [vpnAt] = await lab().addresses('pi-vpn');
+    expect(dnsAt).not.toBe('192.168.1.10');
+    tmux.keys('r');
+    await tmux.waitFor((s) => s.includes('checking…'), 'the re-run', 10_000);
+    const screen = await tmux.waitFor((s) => s.includes('✖ CRITICAL · last run'), 'the new diagnosis', 60_000);
+    expect(screen).toContain(`pi-dns moved → ${dnsAt}`);
+    expect(screen).toContain(`pi-vpn moved → ${vpnAt}`);
+    expect(screen.replace(/\s+/g, ' ')).toContain(`› ✖ pi-dns moved: it is at ${dnsAt}, expected 192.168.1.10`);
+    expect(screen).toMatch(/✖ pi-vpn moved: it is at/);
+    expect(screen).toMatch(/↳ DNS server 192\.168\.1\.10 \(pi-dns\) is silent/);
+    tmux.keys('Enter');
+    const detail = await tmux.waitFor((s) => s.includes('CRITICAL · root cause'), 'the detail', 10_000);
+    expect(detail.replace(/\s+/g, ' ')).toContain(`now has ${dnsAt} instead of 192.168.1.10`);
+  }, 120_000);
+
+  it('q stops the UI and the process exits 0', async () => {
+    tmux.keys('q');
+    const screen = await tmux.waitFor((s) => EXITED.test(s), 'netdoctor to exit', 15_000);
+    expect(EXITED.exec(screen)![1]).toBe('0');
+  }, 30_000);
+
+  it('without a terminal, `netdoctor` prints what check prints, with check\'s exit code', async () => {
+    const r = await lab().runNetdoctor('client', [], { timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^netdoctor \S+ · lab · inside · /);
+    expect(r.stdout).toContain('CRITICAL: 2 root causes');
+    expect(r.stdout).toMatch(/✖ pi-dns moved: it is at 192\.168\.1\.\d+, expected 192\.168\.1\.10/);
+  }, 90_000);
+});
