@@ -233,6 +233,8 @@ function describeScan(s: ScanFindings): string[] {
 }
 
 async function askYesNo(question: string): Promise<boolean> {
+  // After the UI (ink) hands over to init, stdin is paused and unref'd: without this the process would end mid-question.
+  process.stdin.ref();
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     const answer = await new Promise<string>((resolveAnswer) => {
@@ -242,6 +244,7 @@ async function askYesNo(question: string): Promise<boolean> {
     return /^\s*y(es)?\s*$/i.test(answer);
   } finally {
     rl.close();
+    process.stdin.unref();
   }
 }
 

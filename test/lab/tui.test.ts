@@ -7,7 +7,7 @@
  *
  * Needs the BUILT CLI (npx tsc -p tsconfig.build.json) and tmux.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
@@ -58,6 +58,32 @@ describeLab('the live UI and init in the lab', (lab) => {
     expect(config.dhcp.servers).toEqual(['192.168.1.1']);
     expect(config.router.dnsServer).toBe('192.168.1.10');
   }, 90_000);
+
+  it('without a config: the first-run screen says what the client knows, and i hands over to init, which asks first', async () => {
+    const dir = join(lab().stateDir, 'first-run');
+    mkdirSync(join(dir, 'home'), { recursive: true });
+    const first = new Tmux();
+    try {
+      const env = terminalEnv({ HOME: join(dir, 'home'), XDG_CONFIG_HOME: join(dir, 'home', '.config'), XDG_STATE_HOME: join(dir, 'home', '.state') });
+      first.start(`cd ${dir} && ip netns exec ${lab().ns('client')} ${process.execPath} ${CLI}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
+      const screen = await first.waitFor((s) => s.includes('No netdoctor.yaml yet'), 'the first-run screen', 20_000);
+      expect(screen).toMatch(/Interface +eth0 +192\.168\.1\.50\/24/);
+      expect(screen).toMatch(/Gateway +192\.168\.1\.1$/m);
+      expect(screen).toMatch(/Resolvers +192\.168\.1\.10$/m);
+      expect(screen).not.toContain('checking…');
+      first.keys('i');
+      const asked = await first.waitFor((s) => s.includes('[y/N]'), 'init to ask before scanning', 20_000);
+      expect(asked).toContain('Scan 192.168.1.0/24 and listen for DHCP servers on eth0 to fill in more? [y/N]');
+      expect(asked).not.toContain('No netdoctor.yaml yet'); // the UI cleared the screen for init
+      first.keys('y', 'Enter');
+      const done = await first.waitFor((s) => EXITED.test(s), 'init to finish', 60_000);
+      expect(EXITED.exec(done)![1]).toBe('0');
+      expect(done).toContain('Wrote netdoctor.yaml: watching pi-10, pi-20');
+      expect(load(join(dir, 'netdoctor.yaml')).router.dnsServer).toBe('192.168.1.10');
+    } finally {
+      first.kill();
+    }
+  }, 120_000);
 
   it('shows the healthy network live', async () => {
     const config = lab().writeConfig(lab().configYaml(), 'tui.yaml');

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scenario } from './support.js';
-import { TMUX_MISSING, Tmux } from './tmux.js';
+import { TMUX_MISSING, Tmux, terminalEnv } from './tmux.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -92,5 +92,40 @@ describe.skipIf(TMUX_MISSING !== undefined)('netdoctor demo in a terminal (tmux)
     tmux.keys('q');
     const screen = await tmux.waitFor((s) => EXITED.test(s), 'netdoctor to exit', 10_000);
     expect(EXITED.exec(screen)![1]).toBe('0');
+  });
+});
+
+/** Foreground colours among the SGR escapes of a styled capture (30-38, 90-97); attributes (bold 1, dim 2, inverse 7) are not colours. */
+function colours(styled: string): string[] {
+  const out: string[] = [];
+  for (const m of styled.matchAll(/\u001B\[([0-9;]*)m/g)) {
+    for (const p of m[1].split(';').map(Number)) if ((p >= 30 && p <= 38) || (p >= 90 && p <= 97)) out.push(String(p));
+  }
+  return out;
+}
+
+describe.skipIf(TMUX_MISSING !== undefined)('colour in a terminal', () => {
+  const sessions: Tmux[] = [];
+  afterAll(() => sessions.forEach((t) => t.kill()));
+
+  async function styledDemo(env: Record<string, string>): Promise<string> {
+    const t = new Tmux();
+    sessions.push(t);
+    t.start(`node ${CLI} demo --speed 20; sleep 120`, 100, 30, terminalEnv(env));
+    await t.waitFor((s) => s.includes(`› ✖ ${rootTitle}`), 'the root cause');
+    return t.captureStyled();
+  }
+
+  it('paints marks and figures in the terminal\'s own named colours, never black, white or grey', async () => {
+    const used = new Set(colours(await styledDemo({})));
+    expect(used.has('31')).toBe(true); // red: critical
+    expect(used.has('32')).toBe(true); // green: as it should be
+    for (const c of ['30', '37', '90', '97', '38']) expect(used.has(c), `colour ${c}`).toBe(false);
+  });
+
+  it('with NO_COLOR: no colour at all, the selection still shown (inverse and ›)', async () => {
+    const styled = await styledDemo({ NO_COLOR: '1' });
+    expect(colours(styled)).toEqual([]);
+    expect(styled).toMatch(/\u001B\[[0-9;]*7[0-9;]*m[^\n]*DHCP server missing/);
   });
 });

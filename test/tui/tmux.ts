@@ -40,6 +40,11 @@ export class Tmux {
     return this.tmux(['capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', this.session]);
   }
 
+  /** The pane with its SGR escapes (colour, bold, inverse), as tmux holds it. */
+  captureStyled(): string {
+    return this.tmux(['capture-pane', '-p', '-e', '-t', this.session]);
+  }
+
   keys(...keys: string[]): void {
     this.tmux(['send-keys', '-t', this.session, ...keys]);
   }

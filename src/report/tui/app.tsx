@@ -102,5 +102,7 @@ export function App(props: AppProps) {
     for (const command of commandsForInput(input, key)) dispatch({ type: 'command', command, viewport: viewport.current });
   });
 
+  // Handing the terminal to `netdoctor init`: leave a clean screen for its questions.
+  if (state.quit === 'init') return null;
   return <ScreenView screen={screen} color={color} />;
 }
