@@ -86,6 +86,7 @@ const STATUS_ORDER: Record<Observation['status'], number> = { skipped: 0, ok: 1,
 export class History {
   readonly path: string;
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -244,16 +245,15 @@ export class History {
 
   /** How many runs judged ok started strictly between `after` and `before`, counting no further than `limit`. */
   okRunsBetween(after: number, before: number, limit: number): number {
-    return (
-      this.db
-        .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM runs WHERE started_at > ? AND started_at < ? AND status = 'ok' LIMIT ?)`)
-        .get(after, before, limit) as { n: number }
-    ).n;
+    // Asked once per pair of consecutive bad runs, which are mostly neighbours: the bare
+    // index probe answers those; only a real gap pays for reading statuses.
+    if (this.cached('SELECT 1 FROM runs WHERE started_at > ? AND started_at < ? LIMIT 1').get(after, before) === undefined) return 0;
+    return this.cached(`SELECT 1 FROM runs WHERE started_at > ? AND started_at < ? AND status = 'ok' LIMIT ?`).raw().all(after, before, limit).length;
   }
 
   /** The last run that started before `at`. */
   runBefore(at: number): RunMark | undefined {
-    return this.db.prepare('SELECT id, started_at AS at, status FROM runs WHERE started_at < ? ORDER BY started_at DESC LIMIT 1').get(at) as RunMark | undefined;
+    return this.cached('SELECT id, started_at AS at, status FROM runs WHERE started_at < ? ORDER BY started_at DESC LIMIT 1').get(at) as RunMark | undefined;
   }
 
   /** The first run judged ok that started after `at`. */
@@ -266,8 +266,8 @@ export class History {
   /** The findings' indexed columns (not their JSON) for the runs that started in [from, to], by start time. */
   findingMarks(from: number, to: number): FindingMark[] {
     return (
-      this.db
-        .prepare(
+      this
+        .cached(
           `SELECT f.run_id AS runId, r.started_at AS at, f.key, f.id, f.severity, f.root
            FROM runs r JOIN findings f ON f.run_id = r.id
            WHERE r.started_at >= ? AND r.started_at <= ? ORDER BY r.started_at, f.rowid`,
@@ -276,27 +276,64 @@ export class History {
     ).map((m) => ({ ...m, root: m.root === 1 }));
   }
 
+  /**
+   * Per finding key over the runs that started in [from, to]: worst severity,
+   * in how many runs, in how many of them as a root, first sighting. Summed
+   * in SQL: listing a year's incidents then never builds a row per finding.
+   */
+  findingTotals(from: number, to: number): FindingTotal[] {
+    return this.cached(
+      `SELECT f.key, min(f.id) AS id,
+              min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'unknown' THEN 2 ELSE 3 END) AS severityRank,
+              count(*) AS runs, sum(f.root) AS rootRuns, min(r.started_at) AS firstAt
+       FROM runs r JOIN findings f ON f.run_id = r.id
+       WHERE r.started_at >= ? AND r.started_at <= ? GROUP BY f.key`,
+    ).all(from, to) as FindingTotal[];
+  }
+
+  /** A finding as the first run in [from, to] that had it recorded it. */
+  firstFindingOf(key: string, from: number, to: number): Finding | undefined {
+    const row = this.cached(
+      // Runs in time order outside (CROSS JOIN keeps it so), the (key, run_id) index inside:
+      // it stops at the first run that had the key, however often the key recurs over the year.
+      `SELECT f.finding FROM runs r CROSS JOIN findings f INDEXED BY findings_key
+       WHERE r.started_at >= ? AND r.started_at <= ? AND f.key = ? AND f.run_id = r.id ORDER BY r.started_at LIMIT 1`,
+    ).get(from, to, key) as { finding: string } | undefined;
+    return row ? (JSON.parse(row.finding) as Finding) : undefined;
+  }
+
   /** One finding as it was recorded in one run. */
   findingOf(runId: number, key: string): Finding | undefined {
-    const row = this.db.prepare('SELECT finding FROM findings WHERE key = ? AND run_id = ?').get(key, runId) as { finding: string } | undefined;
+    const row = this.cached('SELECT finding FROM findings WHERE key = ? AND run_id = ?').get(key, runId) as { finding: string } | undefined;
     return row ? (JSON.parse(row.finding) as Finding) : undefined;
   }
 
   /** Start times of up to `count` runs on each side of `at`: how often checks ran around then. */
   startTimesAround(at: number, count: number): number[] {
-    const before = this.db.prepare('SELECT started_at AS at FROM runs WHERE started_at < ? ORDER BY started_at DESC LIMIT ?').all(at, count) as Array<{ at: number }>;
-    const after = this.db.prepare('SELECT started_at AS at FROM runs WHERE started_at >= ? ORDER BY started_at LIMIT ?').all(at, count) as Array<{ at: number }>;
+    const before = this.cached('SELECT started_at AS at FROM runs WHERE started_at < ? ORDER BY started_at DESC LIMIT ?').all(at, count) as Array<{ at: number }>;
+    const after = this.cached('SELECT started_at AS at FROM runs WHERE started_at >= ? ORDER BY started_at LIMIT ?').all(at, count) as Array<{ at: number }>;
     return [...before.reverse(), ...after].map((r) => r.at);
   }
 
   /** First and last start time and the number of runs, or undefined for an empty history. */
   span(): { first: number; last: number; runs: number } | undefined {
-    const row = this.db.prepare('SELECT min(started_at) AS first, max(started_at) AS last, count(*) AS runs FROM runs').get() as { first: number | null; last: number | null; runs: number };
+    const row = this.cached('SELECT min(started_at) AS first, max(started_at) AS last, count(*) AS runs FROM runs').get() as { first: number | null; last: number | null; runs: number };
     return row.first === null || row.last === null ? undefined : { first: row.first, last: row.last, runs: row.runs };
   }
 
+  /**
+   * Prepared once per connection: incident detection asks some of these
+   * once per bad run (tens of thousands on a long history), and preparing
+   * costs more than running them.
+   */
+  private cached(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
   private hasIndex(name: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) !== undefined;
+    return this.cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) !== undefined;
   }
 
   // --- the Graphite spool -------------------------------------------------
@@ -356,6 +393,17 @@ export interface RunMark {
   /** Epoch ms the run started. */
   at: number;
   status: RunStatus;
+}
+
+/** One finding key summed over a stretch of runs. */
+export interface FindingTotal {
+  key: string;
+  id: string;
+  /** 0 critical, 1 warning, 2 unknown, 3 info: the worst it had. */
+  severityRank: number;
+  runs: number;
+  rootRuns: number;
+  firstAt: number;
 }
 
 /** One finding of one run, from the indexed columns only. */

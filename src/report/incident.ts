@@ -47,7 +47,7 @@ export interface IncidentSummary {
   status: 'critical' | 'warning';
   /** The main root cause's title. */
   title: string;
-  /** Findings that were bad and never explained by another, ranked: worst first, then most symptoms, then earliest. */
+  /** Findings that were bad and never explained by another, ranked: worst first, then the one that directly explained most, then the most runs, then the earliest. */
   roots: RootRef[];
   /** The first run that saw a problem. */
   startedAt: string;
@@ -229,15 +229,17 @@ function summarize(history: History, bad: RunMark[]): IncidentSummary {
   const last = bad[bad.length - 1];
   const previous = history.runBefore(first.at);
   const recovered = history.firstOkRunAfter(last.at);
-  const stats = aggregate(history.findingMarks(first.at, last.at));
-  const roots = rankRoots([...stats.values()].filter((s) => isRootCause(s)), stats).map((s) => ({
-    key: s.key,
-    id: s.id,
-    severity: s.severity,
-    title: history.findingOf(s.firstRunId, s.key)?.title ?? s.key,
-  }));
-  const worst = [...stats.values()].filter((s) => s.severity === 'critical' || s.severity === 'warning').sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || a.firstAt - b.firstAt)[0];
-  const title = roots[0]?.title ?? (worst ? (history.findingOf(worst.firstRunId, worst.key)?.title ?? worst.key) : 'problems without a recorded finding');
+  const totals = history.findingTotals(first.at, last.at).map((t) => ({ ...t, severity: SEVERITY_ORDER[t.severityRank] ?? 'info' }));
+  const serious = totals.filter((t) => t.severity === 'critical' || t.severity === 'warning');
+  const jsonOf = (key: string) => history.firstFindingOf(key, first.at, last.at);
+  // Ranked worst first, then the one that directly explained most, then the most runs, then the earliest.
+  const roots = serious
+    .filter((t) => t.rootRuns === t.runs)
+    .map((t) => ({ t, json: jsonOf(t.key) }))
+    .sort((a, b) => a.t.severityRank - b.t.severityRank || (b.json?.explains.length ?? 0) - (a.json?.explains.length ?? 0) || b.t.runs - a.t.runs || a.t.firstAt - b.t.firstAt || (a.t.key < b.t.key ? -1 : 1))
+    .map(({ t, json }) => ({ key: t.key, id: t.id, severity: t.severity, title: json?.title ?? t.key }));
+  const worst = [...serious].sort((a, b) => a.severityRank - b.severityRank || a.firstAt - b.firstAt)[0];
+  const title = roots[0]?.title ?? (worst ? (jsonOf(worst.key)?.title ?? worst.key) : 'problems without a recorded finding');
   return {
     id: first.id,
     status: bad.some((r) => r.status === 'critical') ? 'critical' : 'warning',
@@ -269,8 +271,6 @@ interface KeyStats {
   rank: number;
   /** Run ids that had it. */
   runIds: Set<number>;
-  /** Run ids where it was a root. */
-  rootRunIds: Set<number>;
 }
 
 function aggregate(marks: readonly FindingMark[]): Map<string, KeyStats> {
@@ -284,7 +284,7 @@ function aggregate(marks: readonly FindingMark[]): Map<string, KeyStats> {
     }
     let s = stats.get(m.key);
     if (!s) {
-      s = { key: m.key, id: m.id, severity: m.severity, runs: 0, rootRuns: 0, firstAt: m.at, firstRunId: m.runId, lastAt: m.at, lastRunId: m.runId, rank, runIds: new Set(), rootRunIds: new Set() };
+      s = { key: m.key, id: m.id, severity: m.severity, runs: 0, rootRuns: 0, firstAt: m.at, firstRunId: m.runId, lastAt: m.at, lastRunId: m.runId, rank, runIds: new Set() };
       stats.set(m.key, s);
     }
     s.severity = worse(s.severity, m.severity);
@@ -292,7 +292,6 @@ function aggregate(marks: readonly FindingMark[]): Map<string, KeyStats> {
     s.runIds.add(m.runId);
     if (m.root) {
       s.rootRuns++;
-      s.rootRunIds.add(m.runId);
     } else if (s.firstExplainedRunId === undefined) {
       s.firstExplainedRunId = m.runId;
     }
@@ -308,13 +307,6 @@ function aggregate(marks: readonly FindingMark[]): Map<string, KeyStats> {
 /** Bad, and nothing ever explained it. */
 function isRootCause(s: KeyStats): boolean {
   return (s.severity === 'critical' || s.severity === 'warning') && s.rootRuns === s.runs;
-}
-
-function rankRoots(roots: KeyStats[], all: Map<string, KeyStats>): KeyStats[] {
-  // How many symptoms a root had: findings explained in runs where this root was present.
-  const followers = (r: KeyStats) => [...all.values()].filter((s) => s.rootRuns < s.runs && [...s.runIds].some((id) => r.runIds.has(id) && !s.rootRunIds.has(id))).length;
-  const counted = new Map(roots.map((r) => [r, followers(r)]));
-  return roots.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || counted.get(b)! - counted.get(a)! || a.firstAt - b.firstAt || a.rank - b.rank);
 }
 
 // ------------------------------------------------------------------ one incident, in full
