@@ -32,7 +32,7 @@ import { findIncidents, type IncidentListDocument, type ReportDocument } from '.
 import { buildCheckReport, type CheckReport } from '../src/report/json.js';
 import { median, type BenchFn, type BenchLab, type BenchRow, type BenchSection } from './types.js';
 
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const MINUTE = 60_000;
 const YEAR_RUNS = 525_600;
 const BATCH = 10_000;
@@ -68,7 +68,7 @@ function prng(seed: number): () => number {
   };
 }
 
-/** What each minute of the year is: 'healthy', or an outage kind. Outages 1–5 days apart, 5 min–6 h long, a third of them flapping. */
+/** What each minute of the year is: 'healthy', or an outage kind. Outages 1–5 days apart, 5 min–6 h long (one of 3 days), a third of them flapping. */
 export function plan(runs: number, seed = 2025): { minutes: string[]; planted: Planted[] } {
   const rand = prng(seed);
   const minutes: string[] = Array(runs).fill('healthy');
@@ -76,9 +76,12 @@ export function plan(runs: number, seed = 2025): { minutes: string[]; planted: P
   let i = 1440 + Math.floor(rand() * 1440);
   let k = 0;
   while (i < runs - 400) {
-    const { kind, root } = KINDS[k++ % KINDS.length];
-    const length = 5 + Math.floor(rand() ** 2 * 355);
-    const flapping = rand() < 0.33;
+    const { kind, root } = KINDS[k % KINDS.length];
+    // Halfway through the year, one long outage: three days of the seed's unplugged Pis, flapping.
+    const long = k === 60;
+    k++;
+    const length = long ? 3 * 1440 : 5 + Math.floor(rand() ** 2 * 355);
+    const flapping = long || rand() < 0.33;
     for (let j = 0; j < length; j++) {
       // A flapping probe: now and then one healthy run inside the outage (never the first or last).
       minutes[i + j] = flapping && j > 0 && j < length - 1 && minutes[i + j - 1] !== 'healthy' && rand() < 0.15 ? 'healthy' : kind;

@@ -17,7 +17,7 @@ import {
   type LaneStatus,
   type ReportDocument,
 } from './incident.js';
-import { noIncidentsSentence, offset } from './markdown.js';
+import { MAX_TIMELINE_ROWS, noIncidentsSentence, offset, trimmed } from './markdown.js';
 
 export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -140,7 +140,11 @@ function incidentHtml(r: IncidentReport): string {
   parts.push('<section><h2>Timeline</h2>');
   parts.push(`<figure>${timelineSvg(r)}<figcaption>${legend()}<br>Times UTC. ◆ marks the root cause: the lane its evidence came from, and when it was first seen (dashed line).${r.lanesNote ? ` ${esc(r.lanesNote)}` : ''}</figcaption></figure>`);
   parts.push('<table><thead><tr><th>Time (UTC)</th><th>Offset</th><th>Event</th></tr></thead><tbody>');
-  for (const e of r.timeline) {
+  for (const e of trimmed(r.timeline)) {
+    if (e === undefined) {
+      parts.push(`<tr><td class="time">…</td><td class="num">…</td><td class="note">${r.timeline.length - MAX_TIMELINE_ROWS} more events in between (all of them: --format json)</td></tr>`);
+      continue;
+    }
     const cls = e.kind === 'recovered' ? 'recovered' : e.kind === 'status' ? 'status' : e.role === 'root' && e.kind === 'appeared' ? 'root' : '';
     const mark = e.severity && (e.kind === 'appeared' || e.kind === 'reappeared') ? `<span class="sev-${e.severity}">${MARK[e.severity]}</span> ` : e.kind === 'recovered' ? '✔ ' : '';
     parts.push(`<tr class="${cls}"><td class="time">${t(e.at)}</td><td class="num">${offset(e.offsetMs)}</td><td>${mark}${esc(e.text)}</td></tr>`);
@@ -284,13 +288,12 @@ export function timelineSvg(r: IncidentReport): string {
       const label = `${f.role === 'root' ? '◆ ' : ''}${truncate(f.title, f.role === 'root' ? 30 : 38)}`;
       rows.push(`<g class="finding" data-key="${esc(f.key)}" data-role="${f.role}">`);
       rows.push(`<text x="${LABEL_W}" y="${y + 13}" text-anchor="end" class="${f.role === 'root' ? 'label root' : 'label'}"><title>${esc(f.title)}</title>${esc(label)}</text>`);
-      for (const s of f.spans) {
-        const end = s.clearedAt ?? r.window.to;
-        const x0 = x(s.from);
-        const w = Math.max(2, x(end) - x0);
+      for (const bar of bars(f, x, r.window.to)) {
+        const w = Math.max(2, bar.x1 - bar.x0);
+        const seen = bar.spans === 1 ? `seen ${humanTime(bar.from)} to ${humanTime(bar.to)}` : `seen in ${bar.spans} stretches from ${humanTime(bar.from)} to ${humanTime(bar.to)}`;
         rows.push(
-          `<rect x="${x0.toFixed(2)}" y="${y + 2}" width="${w.toFixed(2)}" height="${LANE_H - 4}" rx="3" fill="${SEVERITY_COLOUR[f.severity]}"${f.role === 'root' ? ' stroke="#1d2329" stroke-width="1.6"' : f.role === 'unknown' ? ' fill-opacity="0.6"' : ''}>` +
-            `<title>${esc(`${f.title} — ${f.role}, seen ${humanTime(s.from)} to ${humanTime(s.to)}${s.clearedAt ? `, gone by ${humanTime(s.clearedAt)}` : ', still there at the last run'}`)}</title></rect>`,
+          `<rect x="${bar.x0.toFixed(2)}" y="${y + 2}" width="${w.toFixed(2)}" height="${LANE_H - 4}" rx="3" fill="${SEVERITY_COLOUR[f.severity]}"${f.role === 'root' ? ' stroke="#1d2329" stroke-width="1.6"' : f.role === 'unknown' ? ' fill-opacity="0.6"' : ''}>` +
+            `<title>${esc(`${f.title} — ${f.role}, ${seen}${bar.clearedAt ? `, gone by ${humanTime(bar.clearedAt)}` : ', still there at the last run'}`)}</title></rect>`,
         );
       }
       if (f.outlastedRootMs !== undefined) {
@@ -345,6 +348,22 @@ export function timelineSvg(r: IncidentReport): string {
   const over = marks.filter((m) => !m.includes('class="grid"'));
   return `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${esc(`Timeline of incident ${inc.id}: one lane per probe and host, coloured by status; one bar per finding`)}">` +
     `${style}${defs}${grid.join('')}${rows.join('')}${over.join('')}</svg>`;
+}
+
+/** A finding's stretches as bars; stretches less than a pixel apart (a flapping finding) are drawn as one. */
+function bars(f: FindingTimeline, x: (iso: string) => number, windowEnd: string): Array<{ x0: number; x1: number; from: string; to: string; clearedAt?: string; spans: number }> {
+  const out: Array<{ x0: number; x1: number; from: string; to: string; clearedAt?: string; spans: number }> = [];
+  for (const s of f.spans) {
+    const x0 = x(s.from);
+    const x1 = x(s.clearedAt ?? windowEnd);
+    const prev = out[out.length - 1];
+    if (prev && x0 - prev.x1 < 1) {
+      Object.assign(prev, { x1, to: s.to, clearedAt: s.clearedAt, spans: prev.spans + 1 });
+    } else {
+      out.push({ x0, x1, from: s.from, to: s.to, clearedAt: s.clearedAt, spans: 1 });
+    }
+  }
+  return out;
 }
 
 function truncate(text: string, n: number): string {

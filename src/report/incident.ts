@@ -487,8 +487,9 @@ function buildLanes(
     for (let i = 1; i < runs.length && keep.size < MAX_OBSERVATION_RUNS / 2; i++) {
       if (runs[i].probeStatus.hosts !== runs[i - 1].probeStatus.hosts) keep.add(i);
     }
-    const step = runs.length / (MAX_OBSERVATION_RUNS - keep.size);
-    for (let x = 0; x < runs.length && keep.size < MAX_OBSERVATION_RUNS; x += step) keep.add(Math.floor(x));
+    const rest = runs.map((_, i) => i).filter((i) => !keep.has(i));
+    const wanted = MAX_OBSERVATION_RUNS - keep.size;
+    for (let j = 0; j < wanted; j++) keep.add(rest[Math.floor((j * rest.length) / wanted)]);
     picked = [...keep].sort((a, b) => a - b);
     note = `Host lanes are read from ${picked.length} of the ${runs.length} runs (every change of the hosts probe's status, and a spread of the rest); probe lanes from every run.`;
   }

@@ -18,7 +18,7 @@ import {
 
 const MARK: Record<Severity, string> = { critical: '✖', warning: '!', unknown: '?', info: 'i' };
 /** Timelines longer than this show their first and last events, and say how many were left out. */
-const MAX_TIMELINE_ROWS = 80;
+export const MAX_TIMELINE_ROWS = 80;
 const MAX_EVIDENCE = 8;
 
 /** Inline text: characters Markdown would read as formatting are escaped. */
@@ -201,7 +201,7 @@ function eventCell(e: TimelineEvent): string {
 }
 
 /** At most MAX_TIMELINE_ROWS events: the first and last halves, `undefined` where the middle was left out. */
-function trimmed(events: readonly TimelineEvent[]): Array<TimelineEvent | undefined> {
+export function trimmed(events: readonly TimelineEvent[]): Array<TimelineEvent | undefined> {
   if (events.length <= MAX_TIMELINE_ROWS) return [...events];
   const half = MAX_TIMELINE_ROWS / 2;
   return [...events.slice(0, half), undefined, ...events.slice(events.length - half)];

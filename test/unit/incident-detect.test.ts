@@ -203,6 +203,17 @@ describe('the timeline of one incident', () => {
     expect(changes).toContain('dhcp probe: fail → ok');
   });
 
+  it('a long incident reads host lanes from a sample that keeps every change of the hosts probe', () => {
+    const { h, times } = history([['healthy', 3], ['unplugged-pi', 350], ['ddns-stale', 400], ['healthy', 3]]);
+    const r = buildIncidentReport(h, findIncidents(h)[0]);
+    expect(r.lanesNote).toMatch(/^Host lanes are read from 600 of the 752 runs/);
+    for (const host of ['pi-dns', 'pi-vpn']) {
+      const lane = r.lanes.find((l) => l.kind === 'host' && l.name === host)!;
+      expect(lane.segments.map((s) => [s.status, s.from])).toEqual([['ok', iso(times[2])], ['fail', iso(times[3])], ['ok', iso(times[353])]]);
+    }
+    expect(r.lanes.find((l) => l.name === 'ddns')!.segments.map((s) => s.status)).toEqual(['ok', 'fail', 'ok']);
+  });
+
   it('a gap without runs inside an incident is called out', () => {
     const h = History.open(':memory:');
     const at = [0, 1, 2, 3, 4, 30, 31, 32, 33, 34].map((m) => T0 + m * MINUTE);
