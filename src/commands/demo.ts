@@ -14,7 +14,7 @@ import { buildCheckReport } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { whyNotInteractive } from '../report/tui/terminal.js';
 import { UsageError } from '../shared/errors.js';
-import { VERSION } from '../program.js';
+import { VERSION } from '../version.js';
 import { loadScenario, scenarioNames, scenariosDir } from './diagnose.js';
 
 export const DEFAULT_SCENARIO = 'unplugged-pi';
