@@ -548,11 +548,21 @@ function buildTimeline(
     });
   });
 
+  // Probes that changed the same way in the same run are one event: "dhcp, hosts and dns probes: ok → fail".
+  const changes = new Map<string, { at: string; from: LaneStatus; to: LaneStatus; probes: string[] }>();
   for (const lane of lanes) {
     if (lane.kind !== 'probe') continue;
     lane.segments.slice(1).forEach((s, i) => {
-      add(s.from, { kind: 'status', text: `${lane.name} probe: ${lane.segments[i].status} → ${s.status}` }, 1);
+      const from = lane.segments[i].status;
+      const k = `${s.from} ${from} ${s.status}`;
+      const c = changes.get(k) ?? { at: s.from, from, to: s.status, probes: [] };
+      c.probes.push(lane.name);
+      changes.set(k, c);
     });
+  }
+  for (const c of changes.values()) {
+    const names = c.probes.length === 1 ? `${c.probes[0]} probe` : `${c.probes.slice(0, -1).join(', ')} and ${c.probes[c.probes.length - 1]} probes`;
+    add(c.at, { kind: 'status', text: `${names}: ${c.from} → ${c.to}` }, 1);
   }
   for (const g of gaps) add(iso(g.from), { kind: 'gap', text: `no runs for ${formatDuration(g.to - g.from)}: nothing was seen until ${humanTime(iso(g.to))}` }, 5);
   if (incident.recoveredAt) add(incident.recoveredAt, { kind: 'recovered', text: 'first healthy run: recovered' }, 6);

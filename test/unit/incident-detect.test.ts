@@ -198,9 +198,11 @@ describe('the timeline of one incident', () => {
     expect(r.lanes.filter((l) => l.rootCause).map((l) => l.name)).toEqual(['dhcp']);
     const hosts = r.lanes.filter((l) => l.kind === 'host').map((l) => [l.name, l.segments.map((s) => s.status)]);
     expect(hosts).toEqual([['pi-dns', ['ok', 'fail', 'ok']], ['pi-vpn', ['ok', 'fail', 'ok']]]);
-    const changes = r.timeline.filter((e) => e.kind === 'status').map((e) => e.text);
-    expect(changes).toContain('dhcp probe: ok → fail');
-    expect(changes).toContain('dhcp probe: fail → ok');
+    const changes = r.timeline.filter((e) => e.kind === 'status').map((e) => [e.at, e.text]);
+    expect(changes).toEqual([
+      [iso(times[3]), 'dhcp, hosts, dns and vpn probes: ok → fail'],
+      [iso(times[5]), 'dhcp, hosts, dns and vpn probes: fail → ok'],
+    ]);
   });
 
   it('a long incident reads host lanes from a sample that keeps every change of the hosts probe', () => {
