@@ -63,10 +63,12 @@ export function buildProgram(done: (code: number) => void = () => {}): Command {
 Examples:
   sudo netdoctor                      watch the network live, with diagnosis and fixes
   netdoctor demo                      the same UI replaying the Raspberry Pi outage (no network, no root)
+  netdoctor demo --list               the other recorded outages you can replay
   sudo netdoctor check                one run for cron or Nagios: summary and exit code
   sudo netdoctor check --json         the same as one JSON object
   netdoctor report --last             post-incident report of the last outage
   netdoctor init                      write a starter netdoctor.yaml from what this machine knows
+  netdoctor init --no-scan            the same, never asking to scan the network
 ${EXIT_CODES_HELP}`,
     )
     .allowExcessArguments(true)
