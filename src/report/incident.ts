@@ -478,34 +478,52 @@ function buildLanes(
     lanes.push({ kind: 'probe', name: p, segments: merge(runs.map((r, i) => ({ from: starts[i], to: endOf(i), status: r.probeStatus[p] ?? 'none' }))), rootCause: rootProbes.has(p) });
   }
 
-  // Host lanes need the observations: all runs of a short incident, a spread sample of a long one,
-  // always including the runs where the hosts probe's own status changed.
-  let picked = runs.map((_, i) => i);
+  // Host lanes need observations only where the hosts probe saw something wrong: in a run where it
+  // was ok every host was ok, and where it did not run no host was looked at. A long incident has
+  // those runs read up to MAX_OBSERVATION_RUNS: the first of every stretch and every change of the
+  // probe's status, then a spread of the rest; a run not read takes the hosts of the last one read.
+  const needs = runs.map((_, i) => i).filter((i) => runs[i].probeStatus.hosts === 'fail' || runs[i].probeStatus.hosts === 'error');
+  let read = needs;
   let note: string | undefined;
-  if (runs.length > MAX_OBSERVATION_RUNS) {
-    const keep = new Set<number>([0, runs.length - 1]);
-    for (let i = 1; i < runs.length && keep.size < MAX_OBSERVATION_RUNS / 2; i++) {
-      if (runs[i].probeStatus.hosts !== runs[i - 1].probeStatus.hosts) keep.add(i);
+  if (needs.length > MAX_OBSERVATION_RUNS) {
+    const keep = new Set<number>();
+    for (let j = 0; j < needs.length && keep.size < MAX_OBSERVATION_RUNS / 2; j++) {
+      const i = needs[j];
+      const p = needs[j - 1];
+      if (j === 0 || p !== i - 1 || runs[i].probeStatus.hosts !== runs[p].probeStatus.hosts) keep.add(i);
     }
-    const rest = runs.map((_, i) => i).filter((i) => !keep.has(i));
+    const rest = needs.filter((i) => !keep.has(i));
     const wanted = MAX_OBSERVATION_RUNS - keep.size;
     for (let j = 0; j < wanted; j++) keep.add(rest[Math.floor((j * rest.length) / wanted)]);
-    picked = [...keep].sort((a, b) => a - b);
-    note = `Host lanes are read from ${picked.length} of the ${runs.length} runs (every change of the hosts probe's status, and a spread of the rest); probe lanes from every run.`;
+    read = [...keep].sort((a, b) => a - b);
+    note =
+      `Host lanes: where the hosts probe found everything ok, every host was ok; of the ${needs.length} runs where it did not, ` +
+      `${read.length} were read (the first of every stretch, every change, a spread of the rest), and each of the others shows the hosts of the last one read before it.`;
   }
-  const hostStatus = picked.map((i) => {
+  const observed = new Map<number, Map<string, ObservationStatus>>();
+  const readRun = (i: number) => {
     const m = new Map<string, ObservationStatus>();
-    if (runs[i].probeStatus.hosts === undefined) return m;
     for (const o of observationsOf(runs[i].id)) if (o.probe === 'hosts' && o.check === 'host') m.set(o.subject, o.status);
-    return m;
-  });
-  const hosts = [...new Set(hostStatus.flatMap((m) => [...m.keys()]))].sort();
+    observed.set(i, m);
+  };
+  read.forEach(readRun);
+  // The hosts' names, when nothing went wrong with them: from a run where the probe ran.
+  if (read.length === 0) {
+    const any = runs.findIndex((r) => r.probeStatus.hosts !== undefined);
+    if (any >= 0) readRun(any);
+  }
+  const hosts = [...new Set([...observed.values()].flatMap((m) => [...m.keys()]))].sort();
   for (const h of hosts) {
-    const segments = picked.map((runIndex, j) => ({
-      from: starts[runIndex],
-      to: j + 1 < picked.length ? starts[picked[j + 1]] : iso(windowEnd),
-      status: hostStatus[j].get(h) ?? ('none' as LaneStatus),
-    }));
+    let carried: LaneStatus = 'none';
+    const segments = runs.map((r, i) => {
+      const seen = observed.get(i);
+      let status: LaneStatus;
+      if (seen) status = carried = seen.get(h) ?? 'none';
+      else if (r.probeStatus.hosts === undefined) status = 'none';
+      else if (r.probeStatus.hosts === 'ok' || r.probeStatus.hosts === 'skipped') status = r.probeStatus.hosts;
+      else status = carried;
+      return { from: starts[i], to: endOf(i), status };
+    });
     lanes.push({ kind: 'host', name: h, segments: merge(segments), rootCause: rootHosts.has(h) });
   }
   return { lanes, note };
@@ -562,7 +580,8 @@ function buildTimeline(
   }
   for (const c of changes.values()) {
     const names = c.probes.length === 1 ? `${c.probes[0]} probe` : `${c.probes.slice(0, -1).join(', ')} and ${c.probes[c.probes.length - 1]} probes`;
-    add(c.at, { kind: 'status', text: `${names}: ${c.from} → ${c.to}` }, 1);
+    const word = (st: LaneStatus) => (st === 'none' ? 'not run' : st);
+    add(c.at, { kind: 'status', text: `${names}: ${word(c.from)} → ${word(c.to)}` }, 1);
   }
   for (const g of gaps) add(iso(g.from), { kind: 'gap', text: `no runs for ${formatDuration(g.to - g.from)}: nothing was seen until ${humanTime(iso(g.to))}` }, 5);
   if (incident.recoveredAt) add(incident.recoveredAt, { kind: 'recovered', text: 'first healthy run: recovered' }, 6);

@@ -205,15 +205,23 @@ describe('the timeline of one incident', () => {
     ]);
   });
 
-  it('a long incident reads host lanes from a sample that keeps every change of the hosts probe', () => {
-    const { h, times } = history([['healthy', 3], ['unplugged-pi', 350], ['ddns-stale', 400], ['healthy', 3]]);
+  it('a long incident reads host lanes from a sample of the runs where hosts failed, keeping every change', () => {
+    const { h, times } = history([['healthy', 3], ['unplugged-pi', 700], ['ddns-stale', 50], ['unplugged-pi', 20], ['healthy', 3]]);
     const r = buildIncidentReport(h, findIncidents(h)[0]);
-    expect(r.lanesNote).toMatch(/^Host lanes are read from 600 of the 752 runs/);
+    expect(r.lanesNote).toMatch(/^Host lanes: where the hosts probe found everything ok, every host was ok; of the 720 runs where it did not, 600 were read/);
     for (const host of ['pi-dns', 'pi-vpn']) {
       const lane = r.lanes.find((l) => l.kind === 'host' && l.name === host)!;
-      expect(lane.segments.map((s) => [s.status, s.from])).toEqual([['ok', iso(times[2])], ['fail', iso(times[3])], ['ok', iso(times[353])]]);
+      expect(lane.segments.map((s) => [s.status, s.from])).toEqual([['ok', iso(times[2])], ['fail', iso(times[3])], ['ok', iso(times[703])], ['fail', iso(times[753])], ['ok', iso(times[773])]]);
     }
     expect(r.lanes.find((l) => l.name === 'ddns')!.segments.map((s) => s.status)).toEqual(['ok', 'fail', 'ok']);
+  });
+
+  it('host lanes of a short incident are read from every run where the hosts probe failed', () => {
+    const { h, times } = history([['healthy', 3], ['unplugged-pi', 5], ['ddns-stale', 2], ['unplugged-pi', 2], ['healthy', 3]]);
+    const r = buildIncidentReport(h, findIncidents(h)[0]);
+    expect(r.lanesNote).toBeUndefined();
+    const lane = r.lanes.find((l) => l.kind === 'host' && l.name === 'pi-dns')!;
+    expect(lane.segments.map((s) => [s.status, s.from])).toEqual([['ok', iso(times[2])], ['fail', iso(times[3])], ['ok', iso(times[8])], ['fail', iso(times[10])], ['ok', iso(times[12])]]);
   });
 
   it('a gap without runs inside an incident is called out', () => {
