@@ -17,11 +17,21 @@
 import { resolve } from 'node:path';
 import YAML from 'yaml';
 import { randomLocalMac } from '../src/probes/net/client-mac.js';
-import { median, timeRuns, type BenchFn, type BenchLab, type BenchRow } from './types.js';
+import { median, type BenchFn, type BenchLab, type BenchRow } from './types.js';
 
 const CHECK_DHCP = '/usr/lib/nagios/plugins/check_dhcp';
 const TOOL_TIMEOUT_MS = 40_000;
 const ROGUE_IP = '192.168.1.254';
+/**
+ * dnsmasq stops pinging when it has done 6 pings in the last 30 s (its
+ * overload guard) and then offers at once: first-contact runs closer together
+ * than this would measure that guard, not a first contact. Runs with a fresh
+ * MAC start at least this far apart (untimed wait), whichever tool they are.
+ */
+const FRESH_GAP_MS = 6500;
+/** Before repeat rows: a warm-up run, then long enough for every ping it caused to end (dnsmasq: 3-4 s). */
+const WARM_SETTLE_MS = 4500;
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, Math.max(0, ms)));
 
 interface Truth {
   /** Server identifiers that really answer, sorted. */
@@ -103,10 +113,11 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     'Correct: netdoctor names exactly the servers that answer and flags the rogue as unexpected (summary served / no-offer / unexpected-server); check_dhcp counts the right number of offers (exit 0 with them, 2 without); nmap lists exactly the answering servers.',
     `check_dhcp cannot tell an expected server from an unexpected one: with two servers it still exits 0 (OK); it is counted correct when it counts both offers. nmap gives no verdict at all, only a listing.`,
     'netdoctor runs under its own installation MAC in the repeat rows and with NETDOCTOR_DHCP_CLIENT_MAC set to a fresh locally administered MAC per run in the first-contact rows; check_dhcp and nmap get the same treatment through -m and broadcast-dhcp-discover.mac.',
+    `Repeat rows: each tool's MAC is warmed up by an untimed run just before its timed runs (dnsmasq keeps a ping result 30 s). First-contact rows: runs start at least ${FRESH_GAP_MS / 1000} s apart, because dnsmasq skips its ping check (and offers at once) after 6 pings within 30 s.`,
   ];
 
   let useCheck = true;
-  const netdoctor = async (mac?: string) => {
+  const netdoctor = async (mac: string | undefined) => {
     if (useCheck) {
       const args = ['check', '--only', 'dhcp', '--json', '--config', configPath];
       const res = mac
@@ -126,8 +137,9 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
   const nmap = (mac: string) =>
     lab.exec('client', ['nmap', '-n', '--script', 'broadcast-dhcp-discover', '-e', iface, '--script-args', `broadcast-dhcp-discover.mac=${mac}`], { timeoutMs: TOOL_TIMEOUT_MS });
 
-  // One MAC per tool for the repeat rows, each the tool's "installation".
+  // One MAC per tool for the repeat rows, each the tool's "installation" (netdoctor keeps its own).
   const repeatMac = { check_dhcp: randomLocalMac(), nmap: randomLocalMac() };
+  let lastFreshStart = 0;
 
   for (const sc of SCENARIOS) {
     await lab.heal();
@@ -135,25 +147,38 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     const truth = sc.truth(router);
     const scenario = `DHCP verdict, ${sc.label}`;
     log(`dhcp bench: ${sc.label}`);
-    if (!sc.fresh) {
-      // Untimed warm-up: the servers now know each tool's MAC.
-      await netdoctor();
-      await checkDhcp(repeatMac.check_dhcp);
-      await nmap(repeatMac.nmap);
-      // check_dhcp gives up after 2 s, before a pinging server has finished: let every ping end
-      // (dnsmasq: 3-4 s), so "repeat" means the servers really know each MAC.
-      await new Promise((res) => setTimeout(res, 4500));
-    }
-
     const seen: Record<string, Set<string>> = {};
     const remember = (tool: string, what: string) => (seen[tool] ??= new Set()).add(what);
+    /**
+     * Times one tool. Repeat rows warm the tool's MAC up right before (dnsmasq keeps a ping
+     * result 30 s); first-contact rows space their runs (FRESH_GAP_MS). Neither wait is timed.
+     */
+    const measure = async <R>(run: (mac: string | undefined) => Promise<R>, repeatMacOf: string | undefined, check: (r: R) => boolean) => {
+      if (!sc.fresh) {
+        await run(repeatMacOf);
+        await sleep(WARM_SETTLE_MS);
+      }
+      const samplesMs: number[] = [];
+      let correct = true;
+      for (let i = 0; i < runs; i++) {
+        if (sc.fresh) {
+          await sleep(lastFreshStart + FRESH_GAP_MS - Date.now());
+          lastFreshStart = Date.now();
+        }
+        const t0 = performance.now();
+        const r = await run(sc.fresh ? randomLocalMac() : repeatMacOf);
+        samplesMs.push(performance.now() - t0);
+        if (!check(r)) correct = false;
+      }
+      return { samplesMs, correct };
+    };
 
     const probeMs: number[] = [];
-    const ours = await timeRuns(runs, () => netdoctor(sc.fresh ? randomLocalMac() : undefined), (res) => {
+    const ours = await measure(netdoctor, undefined, (res) => {
       try {
         const s = summaryOf((JSON.parse(res.stdout) as { observations: Obs[] }).observations);
         if (s?.data?.elapsedMs !== undefined) probeMs.push(s.data.elapsedMs);
-        remember('netdoctor', `${s?.reason ?? 'no summary'} [${(s?.data?.servers ?? []).join(', ')}]${s?.data?.unexpected?.length ? ` unexpected ${s.data.unexpected.join(', ')}` : ''}`);
+        remember('netdoctor', `${s?.reason ?? 'no summary'} [${[...(s?.data?.servers ?? [])].sort().join(', ')}]${s?.data?.unexpected?.length ? ` unexpected ${s.data.unexpected.join(', ')}` : ''}`);
         return netdoctorCorrect(s, truth);
       } catch {
         remember('netdoctor', `exit ${res.code}: ${(res.stderr || res.stdout).trim().split('\n')[0]}`);
@@ -167,7 +192,7 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
       note: `${[...(seen.netdoctor ?? [])].join(' | ')}; probe's own median ${Math.round(median(probeMs))} ms`,
     });
 
-    const cd = await timeRuns(runs, () => checkDhcp(sc.fresh ? randomLocalMac() : repeatMac.check_dhcp), (res) => {
+    const cd = await measure((mac) => checkDhcp(mac!), repeatMac.check_dhcp, (res) => {
       const v = checkDhcpVerdict(res.stdout + res.stderr, res.code);
       remember('check_dhcp', `exit ${v.code}, ${v.offers < 0 ? 'no verdict' : `${v.offers} offer(s)`}`);
       if (truth.servers.length === 0) return v.code === 2 && v.offers === 0;
@@ -175,7 +200,7 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     });
     rows.push({ scenario, tool: `check_dhcp -i ${iface} (default 2 s)`, ...cd, note: [...(seen.check_dhcp ?? [])].join(' | ') });
 
-    const nm = await timeRuns(runs, () => nmap(sc.fresh ? randomLocalMac() : repeatMac.nmap), (res) => {
+    const nm = await measure((mac) => nmap(mac!), repeatMac.nmap, (res) => {
       const servers = nmapServers(res.stdout);
       remember('nmap', `[${servers.join(', ')}]`);
       return res.code === 0 && same(servers, truth.servers);

@@ -18,7 +18,7 @@ import { randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readMachineFacts, type MachineFacts } from '../config/machine.js';
 import { formatDuration } from '../shared/duration.js';
-import { broadcastOf, isIPv4, subnetOf } from '../shared/ipv4.js';
+import { broadcastOf, isIPv4, maskToPrefix, subnetOf } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
 import { loadClientMac, type ClientMac } from './net/client-mac.js';
 import { DHCP_CLIENT_PORT, encodeDiscover } from './net/dhcp-packet.js';
@@ -172,8 +172,8 @@ function neighbourMacs(): Map<string, string> {
 
 function prefixOf(mask: string | undefined): string {
   if (!mask) return '';
-  const bits = mask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
-  return `/${bits}`;
+  const prefix = maskToPrefix(mask);
+  return prefix === undefined ? ` mask ${mask}` : `/${prefix}`;
 }
 
 function describeOffer(d: OfferData): string {
