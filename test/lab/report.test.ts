@@ -164,9 +164,14 @@ describeLab('netdoctor report from a real history', (lab) => {
     expect(r.code, r.stderr).toBe(0);
 
     // The detector of console errors works: a page with one is caught.
-    const bad = join(mkdtempSync(join(tmpdir(), 'nd-report-chromium-')), 'bad.html');
-    writeFileSync(bad, '<!DOCTYPE html><html><body><p>x</p><script>nosuchFunction();</script></body></html>');
-    expect(consoleErrors(chromium(['--dump-dom', `file://${bad}`]).stderr)).toEqual([expect.stringContaining('Uncaught ReferenceError')]);
+    const badDir = mkdtempSync(join(tmpdir(), 'nd-report-chromium-'));
+    try {
+      const bad = join(badDir, 'bad.html');
+      writeFileSync(bad, '<!DOCTYPE html><html><body><p>x</p><script>nosuchFunction();</script></body></html>');
+      expect(consoleErrors(chromium(['--dump-dom', `file://${bad}`]).stderr)).toEqual([expect.stringContaining('Uncaught ReferenceError')]);
+    } finally {
+      rmSync(badDir, { recursive: true, force: true });
+    }
 
     const shot = chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${html}`]);
     expect(consoleErrors(shot.stderr), shot.stderr.slice(-2000)).toEqual([]);
