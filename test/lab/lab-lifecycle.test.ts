@@ -109,12 +109,14 @@ describeWithLabTools('lab harness cleanup (nested vitest)', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'vitest.config.mjs'), `export default { test: { root: ${JSON.stringify(repo)}, include: [${JSON.stringify(`${rel}/*.test.ts`)}], pool: 'forks', testTimeout: 120000, hookTimeout: 120000 } };\n`);
     writeFileSync(join(dir, 'fixture.test.ts'), `
-  import { existsSync, writeFileSync } from 'node:fs';
+  import { existsSync, renameSync, writeFileSync } from 'node:fs';
   import { it } from 'vitest';
   import { describeLab } from '../../test/support/lab.js';
   describeLab('fixture', (lab) => {
     it('does its work, then ' + process.env.FIXTURE_MODE, async () => {
-      writeFileSync(process.env.FIXTURE_OUT!, JSON.stringify({ prefix: lab().prefix, worker: process.pid }));
+      // Written aside and renamed, so the outer test never reads half a file.
+      writeFileSync(process.env.FIXTURE_OUT + '.tmp', JSON.stringify({ prefix: lab().prefix, worker: process.pid }));
+      renameSync(process.env.FIXTURE_OUT + '.tmp', process.env.FIXTURE_OUT!);
       // The outer test lists the lab's processes, then says go.
       while (!existsSync(process.env.FIXTURE_OUT + '.go')) await new Promise((r) => setTimeout(r, 50));
       if (process.env.FIXTURE_MODE === 'throws') throw new Error('boom, midway');
