@@ -112,6 +112,12 @@ Examples:
     .option('--since <duration>', 'report on incidents in this recent stretch, e.g. 24h', durationOption('--since'))
     .addOption(new Option('--format <format>', 'output format').choices(['md', 'html', 'json']).default('md'))
     .option('-o, --output <file>', 'write to this file instead of standard output')
+    .addHelpText('after', `
+Examples:
+  netdoctor report --list                                  the incidents in the history
+  netdoctor report                                         the last incident, as Markdown
+  netdoctor report --incident 42 --format html -o outage.html
+  netdoctor report --since 7d --format json`)
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const { run } = await import('./commands/report.js');
       done(await run({ ...cmd.optsWithGlobals(), ...opts }));
