@@ -174,7 +174,7 @@ export class History {
         deflateRawSync(Buffer.from(JSON.stringify(report.observations))),
       );
       const runId = Number(lastInsertRowid);
-      for (const f of report.findings) insertFinding.run(runId, f.key, f.id, f.severity, f.root ? 1 : 0, JSON.stringify(f));
+      for (const f of report.findings) insertFinding.run(runId, f.key, f.id, f.severity, f.root ? 1 : 0, encodeFinding(f));
       return runId;
     })();
   }
@@ -221,8 +221,8 @@ export class History {
   }
 
   findingsOf(runId: number): Finding[] {
-    const rows = this.db.prepare('SELECT finding FROM findings WHERE run_id = ? ORDER BY rowid').all(runId) as Array<{ finding: string }>;
-    return rows.map((r) => JSON.parse(r.finding) as Finding);
+    const rows = this.db.prepare('SELECT finding FROM findings WHERE run_id = ? ORDER BY rowid').all(runId) as Array<{ finding: StoredJson }>;
+    return rows.map((r) => decodeFinding(r.finding));
   }
 
   // --- reads for incident reports ---------------------------------------------
@@ -298,14 +298,14 @@ export class History {
       // it stops at the first run that had the key, however often the key recurs over the year.
       `SELECT f.finding FROM runs r CROSS JOIN findings f INDEXED BY findings_key
        WHERE r.started_at >= ? AND r.started_at <= ? AND f.key = ? AND f.run_id = r.id ORDER BY r.started_at LIMIT 1`,
-    ).get(from, to, key) as { finding: string } | undefined;
-    return row ? (JSON.parse(row.finding) as Finding) : undefined;
+    ).get(from, to, key) as { finding: StoredJson } | undefined;
+    return row ? decodeFinding(row.finding) : undefined;
   }
 
   /** One finding as it was recorded in one run. */
   findingOf(runId: number, key: string): Finding | undefined {
-    const row = this.cached('SELECT finding FROM findings WHERE key = ? AND run_id = ?').get(key, runId) as { finding: string } | undefined;
-    return row ? (JSON.parse(row.finding) as Finding) : undefined;
+    const row = this.cached('SELECT finding FROM findings WHERE key = ? AND run_id = ?').get(key, runId) as { finding: StoredJson } | undefined;
+    return row ? decodeFinding(row.finding) : undefined;
   }
 
   /** Start times of up to `count` runs on each side of `at`: how often checks ran around then. */
@@ -415,6 +415,24 @@ export interface FindingMark {
   id: string;
   severity: Finding['severity'];
   root: boolean;
+}
+
+/**
+ * Findings are stored deflated: their explanations and fix snippets are the
+ * bulk of a run with problems (~14 KB of text for the seed's outage, ~6 KB
+ * deflated), and an installation with a probe it cannot judge stores a few
+ * of them every run. Rows written by the first versions hold plain JSON text;
+ * both read back the same.
+ */
+type StoredJson = string | Buffer;
+
+function encodeFinding(f: Finding): Buffer {
+  return deflateRawSync(Buffer.from(JSON.stringify(f)));
+}
+
+function decodeFinding(stored: StoredJson): Finding {
+  const text = typeof stored === 'string' ? stored : inflateRawSync(stored).toString('utf8');
+  return JSON.parse(text) as Finding;
 }
 
 interface RunRow {

@@ -47,6 +47,17 @@ describe('run history', () => {
     expect(() => History.open(path)).toThrow(/written by a newer netdoctor/);
   });
 
+  it('stores findings deflated and still reads rows written as plain JSON', () => {
+    const h = History.open(':memory:');
+    const id = h.recordRun(sampleReport(Date.parse('2026-11-25T10:00:00Z'), { broken: true }));
+    const stored = h.db.prepare('SELECT finding FROM findings WHERE run_id = ?').get(id) as { finding: unknown };
+    expect(Buffer.isBuffer(stored.finding)).toBe(true);
+    const plain = { ...h.findingsOf(id)[0], key: 'old{row=1}' };
+    h.db.prepare('INSERT INTO findings (run_id, key, id, severity, root, finding) VALUES (?, ?, ?, ?, ?, ?)').run(id, plain.key, plain.id, plain.severity, 1, JSON.stringify(plain));
+    expect(h.findingsOf(id).map((f) => f.key)).toEqual(['dhcp-server-missing{iface=eth0}', 'old{row=1}']);
+    h.close();
+  });
+
   it('prunes runs older than the keep period, with their findings', () => {
     const h = History.open(':memory:');
     const now = Date.parse('2026-11-25T00:00:00Z');
