@@ -20,10 +20,11 @@ function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
-function durationOption(flag: string) {
+function durationOption(flag: string, min: { ms: number; text: string } = { ms: 1, text: 'more than 0' }) {
   return (value: string): number => {
     const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a duration (expected ${DURATION_HINT})`);
+    if (ms === undefined) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a duration (expected ${DURATION_HINT})`);
+    if (ms < min.ms) throw new UsageError(`${flag} ${JSON.stringify(value)} is too short (expected ${min.text})`);
     return ms;
   };
 }
@@ -50,8 +51,8 @@ export function buildProgram(done: (code: number) => void = () => {}): Command {
     .option('--only <probes>', 'run only these probes (comma-separated: dhcp,hosts,wan,dns,vpn,ddns)', list)
     .option('--skip <probes>', 'run all probes but these', list)
     .addOption(vantageOption())
-    .option('--deadline <duration>', 'upper bound for one run; probes run concurrently under it (default 10s)', durationOption('--deadline'))
-    .option('--refresh <duration>', 'auto-refresh interval when toggled with "a" (default 30s)', durationOption('--refresh'))
+    .option('--deadline <duration>', 'upper bound for one run; probes run concurrently under it (default 10s)', durationOption('--deadline', { ms: 1000, text: 'at least 1s' }))
+    .option('--refresh <duration>', 'auto-refresh interval when toggled with "a" (default 30s)', durationOption('--refresh', { ms: 5000, text: 'at least 5s, since each refresh runs every probe' }))
     // --config, --only, --skip, --vantage and --deadline are defined once, here, and apply to
     // every command wherever they are written; each command's --help lists them too.
     .configureHelp({ showGlobalOptions: true })

@@ -163,6 +163,7 @@ function describeType(value: unknown): string {
 const EXPECTED: Record<string, string> = {
   string: 'text',
   number: 'a number',
+  int: 'a whole number',
   array: 'a list (one "- item" per line, or [a, b])',
   object: 'a mapping of keys',
   boolean: 'true or false',

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../shared/duration.js';
-import { isIPv4, isMac, normalizeMac, parseCidr } from '../shared/ipv4.js';
+import { isIPv4, isInterfaceName, isMac, normalizeMac, parseCidr } from '../shared/ipv4.js';
 
 const ipv4 = z.string().refine(isIPv4, {
   message: 'is not an IPv4 address (expected four numbers 0-255 like 192.168.1.10)',
@@ -34,8 +34,8 @@ const hostname = z.string().refine(isHostname, {
 });
 
 /** Interface names as Linux allows them: at most 15 bytes, no slash or whitespace. */
-const interfaceName = z.string().refine((s) => /^[^\s/:]{1,15}$/.test(s), {
-  message: 'is not a network interface name (expected up to 15 characters like eth0 or wlan0)',
+const interfaceName = z.string().refine(isInterfaceName, {
+  message: 'is not a network interface name (expected up to 15 characters like eth0 or wlan0, not starting with "-")',
 });
 
 const port = z
@@ -44,11 +44,17 @@ const port = z
   .min(1, { message: 'is not a port (expected 1-65535)' })
   .max(65535, { message: 'is not a port (expected 1-65535)' });
 
-/** Durations are written as text (`2s`) or a bare number of seconds; kept as milliseconds. */
-const duration = z
-  .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, { message: `is not a duration (expected ${DURATION_HINT})` })
-  .transform((v) => parseDuration(v)!);
+/**
+ * Durations are written as text (`2s`) or a bare number of seconds; kept as
+ * milliseconds. Each has a floor: a zero deadline, window or refresh would
+ * mean a check that cannot work or one that floods the LAN back to back.
+ */
+const duration = (minMs: number, floor: string) =>
+  z
+    .union([z.string(), z.number()])
+    .refine((v) => parseDuration(v) !== undefined, { message: `is not a duration (expected ${DURATION_HINT})` })
+    .transform((v) => parseDuration(v)!)
+    .refine((ms) => ms >= minMs, { message: `is too short (expected at least ${floor})` });
 
 const url = (schemes: string[], example: string) =>
   z.string().refine(
@@ -99,7 +105,7 @@ export const configSchema = z.strictObject({
   /** The LAN; default: the interface's address and prefix. Sweeps never leave it. */
   subnet: cidr.optional(),
   /** Upper bound for a whole run; probes run concurrently under it. */
-  deadline: duration.optional(),
+  deadline: duration(1000, '1s').optional(),
   hosts: z.array(host).optional(),
   router: z
     .strictObject({
@@ -113,7 +119,7 @@ export const configSchema = z.strictObject({
   dhcp: z
     .strictObject({
       servers: z.array(ipv4).optional(),
-      window: duration.optional(),
+      window: duration(500, '500ms; a default dnsmasq needs about 4s').optional(),
     })
     .optional(),
   dns: z
@@ -153,18 +159,18 @@ export const configSchema = z.strictObject({
         message: 'is not a metric prefix (expected dot-separated words like netdoctor.home)',
       }).optional(),
       /** Most metric lines kept while carbon is unreachable; the oldest go first. */
-      spoolMax: z.number().int().min(0, { message: 'is negative (expected a count of metric lines)' }).optional(),
+      spoolMax: z.number().int().min(0, { message: 'is negative (expected a count of metric lines, like 100000)' }).optional(),
     })
     .optional(),
   history: z
     .strictObject({
       path: z.string().optional(),
-      keep: duration.optional(),
+      keep: duration(3_600_000, '1h').optional(),
     })
     .optional(),
   tui: z
     .strictObject({
-      refresh: duration.optional(),
+      refresh: duration(5000, '5s, since each refresh runs every probe').optional(),
     })
     .optional(),
 });

@@ -95,6 +95,16 @@ export function reverseName(ip: string): string {
   return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
 }
 
+/**
+ * Linux interface names: 1-15 bytes, no whitespace, slash or colon, and not
+ * starting with "-" so a name can never be read as a command-line option.
+ */
+const INTERFACE_NAME = /^[^\s/:-][^\s/:]{0,14}$/;
+
+export function isInterfaceName(text: string): boolean {
+  return INTERFACE_NAME.test(text);
+}
+
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 export function isMac(text: string): boolean {

@@ -112,6 +112,10 @@ const BAD: Array<{ name: string; yaml: string; line: number; path: string; value
   { name: 'hosts given as a mapping', yaml: 'site: home\nhosts:\n  pi: 192.168.1.10\n', line: 2, path: 'hosts', value: '{"pi":"192.168.1.10"}', says: /is a mapping, expected a list/ },
   { name: 'port out of range', yaml: 'router:\n  forwards:\n    - proto: udp\n      port: 70000\n      to: 192.168.1.20\n', line: 4, path: 'router.forwards[0].port', value: '70000', says: /not a port \(expected 1-65535\)/ },
   { name: 'protocol not udp/tcp', yaml: 'vpn:\n  proto: icmp\n', line: 2, path: 'vpn.proto', value: '"icmp"', says: /expected "udp", "tcp"/ },
+  { name: 'a zero deadline', yaml: 'deadline: 0s\n', line: 1, path: 'deadline', value: '"0s"', says: /is too short \(expected at least 1s\)/ },
+  { name: 'a refresh that would flood the LAN', yaml: 'tui:\n  refresh: 1s\n', line: 2, path: 'tui.refresh', value: '"1s"', says: /is too short \(expected at least 5s/ },
+  { name: 'spoolMax with a fraction', yaml: 'graphite:\n  url: tcp://g:2003\n  spoolMax: 1.5\n', line: 3, path: 'graphite.spoolMax', value: '1.5', says: /is a number, expected a whole number/ },
+  { name: 'an interface name that looks like an option', yaml: 'interface: "-eth0"\n', line: 1, path: 'interface', value: '"-eth0"', says: /not a network interface name/ },
   { name: 'deadline not a duration', yaml: 'deadline: fast\n', line: 1, path: 'deadline', value: '"fast"', says: /not a duration \(expected a duration like 500ms/ },
   { name: 'record with a bad address', yaml: 'dns:\n  records:\n    pi-vpn.home: 192.168.1\n', line: 3, path: 'dns.records.pi-vpn.home', value: '"192.168.1"', says: /not an IPv4 address/ },
   { name: 'external name with a space', yaml: 'dns:\n  external: ["exa mple.com"]\n', line: 2, path: 'dns.external[0]', value: '"exa mple.com"', says: /not a host name/ },
@@ -150,7 +154,9 @@ describe('config: bad files name the key, the value and the line', () => {
     writeFileSync(file, yaml);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const code = await main(['check', '--config', file]);
+      // --from-json: should a config ever load here, only a replay happens — never a probe in this machine's own network.
+      const replay = new URL('../../fixtures/scenarios/healthy/observations.json', import.meta.url).pathname;
+      const code = await main(['check', '--config', file, '--from-json', replay, '--no-history']);
       const text = stderr.mock.calls.map((c) => String(c[0])).join('');
       expect(code).toBe(3);
       expect(text).toContain('netdoctor.yaml:');

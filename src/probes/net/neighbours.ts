@@ -12,7 +12,7 @@
  * its address, so a table entry alone never proves a host is present.
  */
 import { execFile } from 'node:child_process';
-import { isIPv4, normalizeMac } from '../../shared/ipv4.js';
+import { isIPv4, normalizeMac, isInterfaceName } from '../../shared/ipv4.js';
 
 /** NUD states as `ip` prints them. */
 export type NeighbourState = 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'INCOMPLETE' | 'FAILED' | 'NOARP' | 'PERMANENT' | 'NONE';
@@ -37,7 +37,6 @@ export interface NeighbourSnapshot {
 }
 
 const STATES: readonly NeighbourState[] = ['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'INCOMPLETE', 'FAILED', 'NOARP', 'PERMANENT', 'NONE'];
-const IFACE = /^[^\s/:-][^\s/:]{0,14}$/;
 
 /** Parses `ip -j [-s] neigh` output; entries it cannot read are skipped, never guessed. */
 export function parseNeighJson(text: string): NeighbourEntry[] {
@@ -73,7 +72,7 @@ export class NeighbourTableError extends Error {
 
 /** Reads the IPv4 (default) or IPv6 neighbour table of `iface`. */
 export async function readNeighbours(iface: string, opts: { family?: 4 | 6; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NeighbourSnapshot> {
-  if (!IFACE.test(iface)) throw new NeighbourTableError(`${JSON.stringify(iface)} is not an interface name`, 'no-interface');
+  if (!isInterfaceName(iface)) throw new NeighbourTableError(`${JSON.stringify(iface)} is not an interface name`, 'no-interface');
   const at = Date.now();
   const args = ['-j', '-s', opts.family === 6 ? '-6' : '-4', 'neigh', 'show', 'dev', iface];
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -151,7 +150,7 @@ export function freshBetween(before: NeighbourSnapshot, after: NeighbourSnapshot
  */
 export async function dropNeighbours(iface: string, ips: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<string[]> {
   const valid = ips.filter(isIPv4);
-  if (valid.length === 0 || !IFACE.test(iface)) return [];
+  if (valid.length === 0 || !isInterfaceName(iface)) return [];
   const script = valid.map((ip) => `neigh del ${ip} dev ${iface}\n`).join('');
   return new Promise<string[]>((resolve) => {
     const child = execFile('ip', ['-force', '-batch', '-'], { env: { ...process.env, LC_ALL: 'C' }, timeout: 3000, signal: opts.signal }, (err, _out, errOut) => {

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
-import { isIPv4 } from '../../shared/ipv4.js';
+import { isIPv4, isInterfaceName } from '../../shared/ipv4.js';
 
 export interface PingOptions {
   /** Echo requests to send (default 3). */
@@ -50,7 +50,6 @@ export interface PingResult {
 export const PING_DEFAULTS = { count: 3, timeoutMs: 2000, intervalMs: 200 } as const;
 
 /** Interface names as Linux allows them, never starting with `-` (so never an option). */
-const IFACE = /^[^\s/:-][^\s/:]{0,14}$/;
 
 /** One reply line of iputils ping output. */
 export interface PingReply {
@@ -169,7 +168,7 @@ function checkOptions(opts: PingOptions): { count: number; timeoutMs: number; in
   if (!(timeoutMs > 0)) throw new RangeError(`ping timeoutMs ${timeoutMs} is not a positive number of milliseconds`);
   if (!(intervalMs >= 2)) throw new RangeError(`ping intervalMs ${intervalMs} is below 2 ms (iputils refuses that without root)`);
   if (opts.ttl !== undefined && (!Number.isInteger(opts.ttl) || opts.ttl < 1 || opts.ttl > 255)) throw new RangeError(`ping ttl ${opts.ttl} is not a whole number 1-255`);
-  if (opts.iface !== undefined && !IFACE.test(opts.iface)) throw new RangeError(`ping iface ${JSON.stringify(opts.iface)} is not an interface name`);
+  if (opts.iface !== undefined && !isInterfaceName(opts.iface)) throw new RangeError(`ping iface ${JSON.stringify(opts.iface)} is not an interface name`);
   return { count, timeoutMs, intervalMs };
 }
 
