@@ -20,6 +20,7 @@ import { checkBench } from './check.js';
 import { dhcpBench } from './dhcp.js';
 import { dnsBench } from './dns.js';
 import { benchEngine } from './engine.js';
+import { fuzzBench } from './fuzz.js';
 import { hostsBench } from './hosts.js';
 import { reportBench } from './report.js';
 import { median, type BenchFn, type BenchLab, type BenchSection } from './types.js';
@@ -33,6 +34,7 @@ const SECTIONS: Array<{ name: string; needsLab: boolean; fn: BenchFn }> = [
   { name: 'check', needsLab: true, fn: checkBench },
   { name: 'engine', needsLab: false, fn: (lab, opts) => benchEngine(lab, opts) },
   { name: 'report', needsLab: false, fn: reportBench },
+  { name: 'fuzz', needsLab: false, fn: fuzzBench },
 ];
 
 function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string } {

@@ -929,6 +929,8 @@ const CONFIG_SEEDS: string[] = [
   '%YAML 1.1\n---\nsite: yes\n...\n---\nsite: no\n',
   'dns: {records: {__proto__: 1.2.3.4, constructor: 1.2.3.4}}\n',
   'site: "\\u0000\\u001b[2J"\n',
+  // Nested explicit keys: yaml 2.9 prints every collection key to make it a string, at every level (n^4).
+  `${'? '.repeat(120)}\n`,
 ];
 
 const CONFIG_KEYS = ['site', 'interface', 'subnet', 'deadline', 'hosts', 'router', 'dhcp', 'dns', 'wan', 'ddns', 'vpn', 'graphite', 'history', 'tui', 'name', 'mac', 'ip', 'roles', 'wanIp', 'dnsServer', 'forwards', 'proto', 'port', 'to', 'servers', 'window', 'records', 'external', 'targets', 'hostname', 'resolvers', 'publicIp', 'ddclientCache', 'ddclientConf', 'host', 'publicName', 'tlsAuth', 'file', 'direction', 'digest', 'url', 'prefix', 'spoolMax', 'path', 'keep', 'refresh', '__proto__', 'constructor', 'toString'];
