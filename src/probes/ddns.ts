@@ -24,6 +24,7 @@
  * probe then only resolves the name and reports what is published; the VPN
  * probe's handshake to that name is what tells whether it leads home.
  */
+import { redactUrl, redactUrlsIn } from '../shared/redact.js';
 import { errorMessage } from '../shared/errors.js';
 import { inSubnet, isIPv4, isPrivate, SHARED_CGNAT } from '../shared/ipv4.js';
 import { entryFor, readCachePathFromConf, readDdclientCache, type DdclientEntry } from './net/ddclient.js';
@@ -143,17 +144,19 @@ async function learnPublicIp(ctx: ProbeContext): Promise<PublicIp> {
   const started = Date.now();
   const tried: PublicIp['tried'] = [];
   for (const source of ctx.config.ddns.publicIp) {
+    // A source URL may carry a token or a password: only its redacted form is ever emitted.
+    const shown = redactUrl(source);
     const budget = Math.min(SOURCE_TIMEOUT_MS, remaining(ctx));
     if (budget <= 0 || ctx.signal.aborted) {
-      tried.push({ source, error: 'not tried: out of time' });
+      tried.push({ source: shown, error: 'not tried: out of time' });
       continue;
     }
     try {
       const address = await addressFrom(ctx, source, budget);
-      tried.push({ source });
-      return { address, source, tried, durationMs: Date.now() - started };
+      tried.push({ source: shown });
+      return { address, source: shown, tried, durationMs: Date.now() - started };
     } catch (err) {
-      tried.push({ source, error: errorMessage(err) });
+      tried.push({ source: shown, error: redactUrlsIn(errorMessage(err), [source]) });
     }
   }
   return { tried, durationMs: Date.now() - started };

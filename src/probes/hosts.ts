@@ -26,7 +26,7 @@
 import { networkInterfaces } from 'node:os';
 import type { HostConfig } from '../config/schema.js';
 import { errorMessage } from '../shared/errors.js';
-import { compareIp, isLinkLocal, type Subnet } from '../shared/ipv4.js';
+import { compareIp, inSubnet, isLinkLocal, type Subnet } from '../shared/ipv4.js';
 import { NeighbourTableError, readNeighbours } from './net/neighbours.js';
 import { ping, pingBinary, type PingResult } from './net/ping.js';
 import { SweepScopeError, linkScan, resolveAddresses, sweep, type AliveHost, type LinkResponder, type SweepResult } from './net/sweep.js';
@@ -127,6 +127,15 @@ export const hostsProbe: Probe = {
       return;
     }
     const own = ownAddresses(iface);
+    // The sweep and the pings below must stay on the link: a subnet that is not on this interface
+    // (a typo, the lab's config run elsewhere) would send them through the default gateway.
+    if (config.subnet && !own.some((ip) => inSubnet(ip, config.subnet!))) {
+      ctx.emit({
+        check: 'probe', subject: 'hosts', status: 'error', reason: 'off-link',
+        summary: `${iface} has no address in ${config.subnet.cidr}, so netdoctor will not sweep it (the traffic would leave the LAN); set "interface" to the LAN's interface or "subnet" to the LAN's range`,
+      });
+      return;
+    }
     const budgetEnd = ctx.deadline - 200;
 
     // Latency and loss at the expected addresses, measured while the sweep runs (the echo also resolves them).
@@ -158,6 +167,7 @@ export const hostsProbe: Probe = {
       }
     } catch (err) {
       if (err instanceof NeighbourTableError) {
+        for (const stopper of stoppers.values()) stopper.abort();
         ctx.emit({ check: 'probe', subject: 'hosts', status: 'error', reason: err.kind === 'failed' ? 'unsupported' : err.kind, summary: err.message });
         return;
       }

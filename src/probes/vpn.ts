@@ -104,13 +104,21 @@ class Handshakes {
     if (timeoutMs <= 0) return undefined;
     const started = Date.now();
     // Silence needs a second question — is anybody there? — asked while the handshake still waits, so it costs no extra time.
+    // Its pings stop when the handshake answers: nothing of this probe may outlive its report.
+    const stopPresence = new AbortController();
+    const signal = AbortSignal.any([this.ctx.signal, stopPresence.signal]);
     let presence: Promise<Presence> | undefined;
-    const early = setTimeout(() => (presence = hostPresence(this.ctx, address, started)), PRESENCE_AFTER_MS);
-    const r = await openvpnHandshake({ address, port, proto, tlsAuth: this.tlsAuth, timeoutMs, signal: this.ctx.signal });
-    clearTimeout(early);
-    if (r.outcome === 'aborted') return undefined;
-    if (r.outcome !== 'no-reply') return r;
-    return { ...r, presence: await (presence ?? hostPresence(this.ctx, address, started)) };
+    const early = setTimeout(() => (presence = hostPresence(this.ctx, address, started, signal)), PRESENCE_AFTER_MS);
+    try {
+      const r = await openvpnHandshake({ address, port, proto, tlsAuth: this.tlsAuth, timeoutMs, signal: this.ctx.signal });
+      clearTimeout(early);
+      if (r.outcome === 'aborted') return undefined;
+      if (r.outcome !== 'no-reply') return r;
+      return { ...r, presence: await (presence ?? hostPresence(this.ctx, address, started, signal)) };
+    } finally {
+      clearTimeout(early);
+      stopPresence.abort();
+    }
   }
 }
 
@@ -128,10 +136,10 @@ export interface Presence {
  * answer confirmed since the handshake began says yes too (a host may drop
  * ping). Neither, while ping itself worked: nobody is there.
  */
-async function hostPresence(ctx: ProbeContext, address: string, sinceMs: number): Promise<Presence> {
+async function hostPresence(ctx: ProbeContext, address: string, sinceMs: number, signal: AbortSignal): Promise<Presence> {
   const timeoutMs = Math.min(PRESENCE_PING_MS, ctx.deadline - Date.now() - DEADLINE_MARGIN_MS);
   if (timeoutMs <= 0) return { evidence: 'no time left to check' };
-  const p = await ping(address, { count: 3, intervalMs: 400, timeoutMs, signal: ctx.signal });
+  const p = await ping(address, { count: 3, intervalMs: 400, timeoutMs, signal });
   if (p.received > 0) return { present: true, evidence: 'answers ping' };
   const { interface: iface, subnet } = ctx.config;
   if (iface && subnet && inSubnet(address, subnet)) {

@@ -133,6 +133,19 @@ describeLab('ddns probe', (lab) => {
     }
   });
 
+  it('a public-IP source URL with a password and a token: used, but only ever shown redacted', async () => {
+    const secretUrl = 'http://pi-owner:Url-SECRET-pw@203.0.113.1/?token=Url-SECRET-token';
+    const yaml = lab().configYaml().replace('publicIp: [http://203.0.113.1/]', `publicIp: ["${secretUrl}"]`);
+    expect(yaml).toContain(secretUrl);
+    const obs = await lab().runProbe('client', 'ddns', { configYaml: yaml });
+    const pub = get(obs, 'public-ip');
+    expect([pub.status, pub.reason]).toEqual(['ok', 'found']);
+    expect(pub.labels.source).toBe('http://***:***@203.0.113.1/?***');
+    const everything = JSON.stringify(obs);
+    expect(everything).not.toContain('Url-SECRET');
+    expect(everything).not.toContain('pi-owner');
+  });
+
   it('reads a 3.11 cache (ipv4=, status-ipv4=) given directly, still without secrets', async () => {
     const files = writeDdclientFiles(lab(), '3.11');
     const obs = await lab().runProbe('client', 'ddns', { configYaml: withDdns(lab(), `  ddclientCache: ${files.cache}\n`) });
