@@ -66,10 +66,10 @@ export function renderText(report: CheckReport, opts: TextOptions = {}): string 
   const outOfScope = roots.filter((f) => f.outOfScope);
   const explained = report.findings.filter((f) => !f.root);
 
-  // header
+  // The status line first: Nagios and Icinga show a plugin's first line as the service's status.
   const when = report.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
-  out.push(paint('dim', `netdoctor ${report.netdoctor} · ${report.site} · ${report.vantage} · ${when} · ${formatDuration(report.durationMs)}`));
   out.push(paint('bold', paint(STATUS_STYLE[report.status], statusLine(report.status, causes.length, explained.length, unknowns.length))));
+  out.push(paint('dim', `netdoctor ${report.netdoctor} · ${report.site} · ${report.vantage} · ${when} · ${formatDuration(report.durationMs)}`));
 
   // root causes, each with its chain beneath it
   for (const f of causes) {

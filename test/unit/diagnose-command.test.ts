@@ -32,7 +32,7 @@ describe('netdoctor diagnose', () => {
     const expected = JSON.parse(readFileSync(join(DIR, name, 'expected.json'), 'utf8')) as { status: RunStatus };
     const code = await run({ fromJson: join(DIR, name, 'observations.json') });
     expect(code).toBe(exitCodeFor(expected.status));
-    expect(stdout.split('\n')[1]).toMatch(new RegExp(`^${expected.status.toUpperCase()}: `));
+    expect(stdout.split('\n')[0]).toMatch(new RegExp(`^${expected.status.toUpperCase()}: `)); // the status line first, for Nagios
   });
 
   it('--json prints the check --json document with the diagnosis in it', async () => {
@@ -53,13 +53,13 @@ describe('netdoctor diagnose', () => {
     writeFileSync(join(dir, 'config.yaml'), readFileSync(join(dir, 'config.yaml'), 'utf8').replace(/^site: .*$/m, 'site: cabin'));
     expect(scenarioConfigFor(join(dir, 'observations.json'))).toBe(join(dir, 'config.yaml'));
     await run({ fromJson: join(dir, 'observations.json') });
-    expect(stdout.split('\n')[0]).toContain(' · cabin · ');
+    expect(stdout.split('\n')[1]).toContain(' · cabin · ');
 
     stdout = '';
     const other = join(tmp, 'other.yaml');
     writeFileSync(other, readFileSync(join(DIR, 'dns-down', 'config.yaml'), 'utf8').replace(/^site: .*$/m, 'site: office'));
     await run({ fromJson: join(dir, 'observations.json'), config: other });
-    expect(stdout.split('\n')[0]).toContain(' · office · ');
+    expect(stdout.split('\n')[1]).toContain(' · office · ');
     // Without expected.json beside it, a directory is not a scenario.
     expect(scenarioConfigFor(join(tmp, 'observations.json'))).toBeUndefined();
   });

@@ -40,8 +40,8 @@ describe('renderText', () => {
   it('unplugged-pi: status, the one root with its explanation, impact and first fix, symptoms folded beneath', () => {
     const text = renderText(report('unplugged-pi'));
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^netdoctor 0\.1\.0 · lab · inside · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /);
-    expect(lines[1]).toBe('CRITICAL: 1 root cause; 4 more findings follow from it');
+    expect(lines[1]).toMatch(/^netdoctor 0\.1\.0 · lab · inside · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /);
+    expect(lines[0]).toBe('CRITICAL: 1 root cause; 4 more findings follow from it');
     expect(text).toContain('✖ DHCP server missing on eth0: nobody answered in 6 s');
     expect(text.replace(/\s+/g, ' ')).toMatch(/What followed: pi-dns vanished from the LAN \(not at 192\.168\.1\.10, not seen anywhere else\);/);
     expect(text).toMatch(/Impact: New devices/);
@@ -65,20 +65,20 @@ describe('renderText', () => {
 
   it('healthy: one OK line, nothing to fix', () => {
     const text = renderText(report('healthy'));
-    expect(text.split('\n')[1]).toBe('OK: nothing wrong found');
+    expect(text.split('\n')[0]).toBe('OK: nothing wrong found');
     expect(text).not.toContain('Fix');
   });
 
   it('two roots: the critical one first', () => {
     const text = renderText(report('ddns-stale-and-dns-down'));
-    expect(text.split('\n')[1]).toBe('CRITICAL: 2 root causes');
+    expect(text.split('\n')[0]).toBe('CRITICAL: 2 root causes');
     expect(text.indexOf('✖ DNS server 192.168.1.10')).toBeGreaterThan(0);
     expect(text.indexOf('✖ DNS server 192.168.1.10')).toBeLessThan(text.indexOf('! DDNS name home.dyn.example.net is stale'));
   });
 
   it('no-permission: what could not be judged, with what to do about it', () => {
     const text = renderText(report('no-permission'));
-    expect(text.split('\n')[1]).toBe('UNKNOWN: nothing wrong found, but 1 thing could not be judged');
+    expect(text.split('\n')[0]).toBe('UNKNOWN: nothing wrong found, but 1 thing could not be judged');
     expect(text).toContain('Could not judge:');
     expect(text.replace(/\s+/g, ' ')).toContain('? DHCP could not be checked: no permission to listen on UDP port 68 (EACCES), which DHCP offers are sent to');
     expect(text).toContain('│ sudo setcap cap_net_bind_service,cap_net_raw+ep');
@@ -88,7 +88,7 @@ describe('renderText', () => {
     const text = renderText(report('outside-vpn-unreachable'));
     expect(text).toContain('Not checked in this run (does not change the status):');
     expect(text).toMatch(/\? DHCP not checked: dhcp does not run from the outside vantage/);
-    expect(text.split('\n')[1]).toBe('CRITICAL: 1 root cause');
+    expect(text.split('\n')[0]).toBe('CRITICAL: 1 root cause');
   });
 
   it('verbose: every fix in full and every observation with status, subject and summary', () => {
