@@ -49,7 +49,7 @@ export const DEFAULTS = {
 export function resolveConfig(
   file: ConfigFile,
   machine: MachineFacts,
-  opts: { file?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { file?: string; env?: NodeJS.ProcessEnv; uid?: number } = {},
 ): Config {
   const env = opts.env ?? process.env;
   const fromMachine: string[] = [];
@@ -68,7 +68,14 @@ export function resolveConfig(
   const routerIp = fill('router.ip', file.router?.ip, iface === machine.defaultInterface ? machine.gateway : undefined);
   const dnsServers = fill('dns.servers', file.dns?.servers, machine.resolvers.length ? machine.resolvers : undefined) ?? [];
 
-  const stateHome = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  // Root without XDG_STATE_HOME is cron or a service: its history belongs in /var/lib, where
+  // `sudo netdoctor report` finds it too, not in whichever HOME sudo happened to keep.
+  const uid = opts.uid ?? process.getuid?.();
+  const stateDir = env.XDG_STATE_HOME
+    ? join(env.XDG_STATE_HOME, 'netdoctor')
+    : uid === 0
+      ? '/var/lib/netdoctor'
+      : join(env.HOME || homedir(), '.local', 'state', 'netdoctor');
   const prefix = file.graphite?.prefix ?? `netdoctor.${file.site ?? DEFAULTS.site}`;
 
   return {
@@ -113,7 +120,7 @@ export function resolveConfig(
       spoolMax: file.graphite.spoolMax ?? DEFAULTS.spoolMax,
     },
     history: {
-      path: expandHome(file.history?.path, env) ?? join(stateHome, 'netdoctor', 'history.db'),
+      path: expandHome(file.history?.path, env) ?? join(stateDir, 'history.db'),
       keepMs: file.history?.keep ?? DEFAULTS.historyKeepMs,
     },
     tui: { refreshMs: file.tui?.refresh ?? DEFAULTS.tuiRefreshMs },

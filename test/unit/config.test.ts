@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, parseConfigText } from '../../src/config/load.js';
 import type { MachineFacts } from '../../src/config/machine.js';
 import { parseProcNetRoute, parseResolvConf } from '../../src/config/machine.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 import { main } from '../../src/program.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
@@ -80,6 +81,12 @@ describe('config: a valid file', () => {
     expect(cfg.dhcp.servers).toEqual(['192.168.1.1']);
     expect(cfg.source.fromMachine).toEqual(['interface', 'subnet', 'router.ip', 'dns.servers']);
     expect(cfg.dhcp.windowMs).toBeGreaterThanOrEqual(4000); // never shorter than dnsmasq's ping check
+  });
+
+  it('keeps the history under XDG_STATE_HOME, else /var/lib for root, else ~/.local/state', () => {
+    expect(resolveConfig({}, machine, { env: { XDG_STATE_HOME: '/s', HOME: '/home/pi' }, uid: 0 }).history.path).toBe('/s/netdoctor/history.db');
+    expect(resolveConfig({}, machine, { env: { HOME: '/root' }, uid: 0 }).history.path).toBe('/var/lib/netdoctor/history.db');
+    expect(resolveConfig({}, machine, { env: { HOME: '/home/pi' }, uid: 1000 }).history.path).toBe('/home/pi/.local/state/netdoctor/history.db');
   });
 
   it('an empty file is all defaults', () => {
