@@ -283,18 +283,25 @@ export class Lab {
   private async reconcile(faults: FaultName[]): Promise<void> {
     const from = this.state.world;
     const to = worldFor(faults);
-    const steps: Array<Promise<unknown>> = [];
+    // Each step names the parts of the world it changes: after a failed step the saved world is
+    // the one really reached, so the next reconcile (a heal) still undoes what did happen.
+    const steps: Array<{ fields: Array<keyof World>; done: Promise<unknown> }> = [];
+    const step = (fields: Array<keyof World>, done: Promise<unknown>) => steps.push({ fields, done });
 
-    if (from.dnsServer !== to.dnsServer) steps.push(to.dnsServer ? this.startPiDns() : this.stopService('pi-dns/dnsmasq'));
+    if (from.dnsServer !== to.dnsServer) step(['dnsServer'], to.dnsServer ? this.startPiDns() : this.stopService('pi-dns/dnsmasq'));
     if (from.vpnServers !== to.vpnServers) {
-      steps.push(to.vpnServers ? this.startVpn() : Promise.all([this.stopService('pi-vpn/openvpn'), this.stopService('pi-vpn/openvpn-tls-auth')]));
+      step(['vpnServers'], to.vpnServers ? this.startVpn() : Promise.all([this.stopService('pi-vpn/openvpn'), this.stopService('pi-vpn/openvpn-tls-auth')]));
     }
-    if (from.wan !== to.wan || from.wanUp !== to.wanUp) steps.push(this.configureWan(to));
-    if (from.rogue !== to.rogue) steps.push(to.rogue ? this.addRogue() : this.removeRogue());
-    if (from.routerDhcp !== to.routerDhcp) steps.push(this.changeRouterDhcp(from, to));
-    const results = await Promise.allSettled(steps);
+    if (from.wan !== to.wan || from.wanUp !== to.wanUp) step(['wan', 'wanUp'], this.configureWan(to));
+    if (from.rogue !== to.rogue) step(['rogue'], to.rogue ? this.addRogue() : this.removeRogue());
+    if (from.routerDhcp !== to.routerDhcp) step(['routerDhcp'], this.changeRouterDhcp(from, to));
+    const results = await Promise.allSettled(steps.map((s) => s.done));
+    const reached: World = { ...from };
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') for (const f of steps[i].fields) (reached as unknown as Record<string, unknown>)[f] = to[f];
+    });
     this.state.faults = faults;
-    this.state.world = to;
+    this.state.world = reached;
     this.save();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
