@@ -351,8 +351,13 @@ async function run(ctx: ProbeContext): Promise<void> {
     if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
   });
 
+  // Every task gets its handler at once: one failing while the probe waits ~6 s for DHCP's
+  // results would otherwise be an unhandled rejection, which ends the whole process.
+  const failures: unknown[] = [];
+  const track = (task: Promise<void>) => summaries.push(task.catch((err: unknown) => void failures.push(err)));
+
   for (const [server, sources] of servers) {
-    summaries.push(
+    track(
       (async () => {
         const drafts = await askServer(server, TRY_TIMEOUT_MS);
         const fromDhcp = await dhcpServersPromise;
@@ -383,7 +388,7 @@ async function run(ctx: ProbeContext): Promise<void> {
     }
     // Fit all tries into what is left.
     const tryTimeoutMs = Math.max(100, Math.min(TRY_TIMEOUT_MS, budget / TRY_SPAN));
-    summaries.push(
+    track(
       (async () => {
         const drafts = await askServer(server, tryTimeoutMs);
         if (drafts.length && !ctx.signal.aborted) ctx.emit(serverObservation(server, ['dhcp'], drafts));
@@ -391,4 +396,5 @@ async function run(ctx: ProbeContext): Promise<void> {
     );
   }
   await Promise.all(summaries);
+  if (failures.length > 0) throw failures[0];
 }
