@@ -39,6 +39,19 @@ Exit codes (monitoring-plugins convention):
   2  critical  something broken (e.g. no DHCP server, DNS server down)
   3  unknown   netdoctor could not tell: bad config or usage, no permission`;
 
+const configOption = () =>
+  new Option('-c, --config <file>', 'config file (default: ./netdoctor.yaml, then ~/.config/netdoctor/config.yaml, then /etc/netdoctor/config.yaml)');
+
+/** What selects and bounds a run of the probes: the live UI's and check's options. */
+function withRunOptions(cmd: Command): Command {
+  return cmd
+    .addOption(configOption())
+    .option('--only <probes>', 'run only these probes (comma-separated: dhcp,hosts,wan,dns,vpn,ddns)', list)
+    .option('--skip <probes>', 'run all probes but these', list)
+    .addOption(vantageOption())
+    .option('--deadline <duration>', 'upper bound for one run; probes run concurrently under it (default 10s)', durationOption('--deadline', { ms: 1000, text: 'at least 1s' }));
+}
+
 /** `done` receives the exit code a command returns (commander ignores return values). */
 export function buildProgram(done: (code: number) => void = () => {}): Command {
   const program = new Command('netdoctor')
@@ -47,15 +60,9 @@ export function buildProgram(done: (code: number) => void = () => {}): Command {
         'shows the evidence and prints the exact fix. Without a command: the interactive UI.',
     )
     .version(VERSION, '-V, --version', 'print the version and exit')
-    .option('-c, --config <file>', 'config file (default: ./netdoctor.yaml, then ~/.config/netdoctor/config.yaml, then /etc/netdoctor/config.yaml)')
-    .option('--only <probes>', 'run only these probes (comma-separated: dhcp,hosts,wan,dns,vpn,ddns)', list)
-    .option('--skip <probes>', 'run all probes but these', list)
-    .addOption(vantageOption())
-    .option('--deadline <duration>', 'upper bound for one run; probes run concurrently under it (default 10s)', durationOption('--deadline', { ms: 1000, text: 'at least 1s' }))
-    .option('--refresh <duration>', 'auto-refresh interval when toggled with "a" (default 30s)', durationOption('--refresh', { ms: 5000, text: 'at least 5s, since each refresh runs every probe' }))
-    // --config, --only, --skip, --vantage and --deadline are defined once, here, and apply to
-    // every command wherever they are written; each command's --help lists them too.
-    .configureHelp({ showGlobalOptions: true })
+    // Options belong to the command they are written after: `netdoctor --only dns` is the live UI's,
+    // `netdoctor check --only dns` is check's, and `report --deadline` is an error, not silently ignored.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -82,8 +89,13 @@ ${EXIT_CODES_HELP}`,
       done(await run({ ...opts }));
     });
 
-  program
-    .command('check')
+  withRunOptions(program).option(
+    '--refresh <duration>',
+    'auto-refresh interval when toggled with "a" (default 30s)',
+    durationOption('--refresh', { ms: 5000, text: 'at least 5s, since each refresh runs every probe' }),
+  );
+
+  withRunOptions(program.command('check'))
     .description('run every probe once, diagnose, print a summary (or --json) and exit 0/1/2/3')
     .option('--json', 'print one JSON object (the documented shape) instead of text')
     .option('-v, --verbose', 'also print every observation')
@@ -106,6 +118,7 @@ Examples:
 
   program
     .command('report')
+    .addOption(configOption())
     .description('write a post-incident report (timeline, root cause, evidence, fixes) from the run history')
     .option('--list', 'list the incidents in the history')
     .option('--incident <id>', 'report on this incident (see --list)')
@@ -153,6 +166,7 @@ Examples:
 
   program
     .command('diagnose')
+    .addOption(configOption())
     .description('replay an incident: run the rule engine on observations saved by `check --json`')
     .argument('<file>', 'a file written by `netdoctor check --json`, a fixtures/scenarios/*/observations.json (its config.yaml is used), or - for standard input')
     .option('--json', 'print the diagnosis as JSON (the check --json document)')

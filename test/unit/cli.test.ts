@@ -47,6 +47,12 @@ describe('the built CLI (dist/cli.js)', () => {
     expect(d.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('run options belong to the commands that run probes: report --deadline is an error, not ignored', () => {
+    const r = spawnSync(process.execPath, [cli, 'report', '--deadline', '5s'], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/unknown option '--deadline'/);
+  });
+
   it('an unknown flag is a usage error (exit 3), not a crash', () => {
     const r = spawnSync(process.execPath, [cli, 'check', '--jsno'], { encoding: 'utf8' });
     expect(r.status).toBe(3);
