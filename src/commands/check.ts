@@ -6,12 +6,16 @@
  * server is reported on stderr and changes neither the verdict nor the exit
  * code.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/resolve.js';
 import { diagnose } from '../diagnose/index.js';
+import { prepareProbes, releasePrepared } from '../probes/prepare.js';
 import { probes as registry } from '../probes/registry.js';
-import { runProbes, selectProbes } from '../probes/runner.js';
-import type { RunEvent, RunResult, Vantage } from '../probes/types.js';
+import { runProbes, selectProbes, type Selection } from '../probes/runner.js';
+import type { Prepared, ProbeName, RunEvent, RunResult, Vantage } from '../probes/types.js';
+import { dropPrivileges, lookupUser, restrictFileModes } from '../privileges.js';
 import { sendMetrics, metricLines } from '../report/graphite.js';
 import { History } from '../report/history.js';
 import { buildCheckReport, readSavedRun, type CheckReport } from '../report/json.js';
@@ -39,14 +43,25 @@ export interface CheckOptions {
 }
 
 export async function run(opts: CheckOptions): Promise<number> {
-  const config = loadConfig({ configPath: opts.config });
+  // Before anything is written: the history (and its -wal/-shm), the DHCP MAC and reports are for their owner only.
+  restrictFileModes();
+  let config = loadConfig({ configPath: opts.config });
+  // An unknown --user or probe name is a usage error before anything is opened.
+  if (opts.user !== undefined) lookupUser(opts.user);
+  const replay = opts.fromJson !== undefined;
+  const selection = replay ? undefined : selectProbes(registry, { only: opts.only, skip: opts.skip, vantage: opts.vantage ?? 'inside' });
   const interrupt = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => interrupt.abort(new Error(sig));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // What needs root (port 68) is opened first; then root is dropped; only then is the network read.
+  const prepared = selection
+    ? (await prepareProbes(selection.run, { config, vantage: opts.vantage ?? 'inside', options: probeOptions(opts), signal: interrupt.signal })).prepared
+    : new Map<ProbeName, Prepared>();
   try {
-    const replay = opts.fromJson !== undefined;
-    const run = replay ? readSavedRun(opts.fromJson!) : await probeOnce(config, opts, interrupt.signal);
+    if (opts.user !== undefined) config = becomeUser(opts.user, config);
+    const run = selection ? await probeOnce(config, opts, selection, prepared, interrupt.signal) : readSavedRun(opts.fromJson!);
+    releasePrepared(prepared);
     if (interrupt.signal.aborted) {
       // An interrupted run is not a verdict: nothing is recorded or sent, so the history holds only whole runs.
       process.stderr.write(`netdoctor: interrupted (${(interrupt.signal.reason as Error).message}); nothing recorded\n`);
@@ -62,14 +77,36 @@ export async function run(opts: CheckOptions): Promise<number> {
     if (!replay) await sinks(config, opts, report, interrupt.signal);
     return code;
   } finally {
+    releasePrepared(prepared);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-async function probeOnce(config: Config, opts: CheckOptions, signal: AbortSignal): Promise<RunResult> {
+function probeOptions(opts: CheckOptions): Record<string, unknown> {
+  return { force: opts.force ?? false };
+}
+
+/**
+ * Drops root for `--user`. The history's default place follows the user
+ * (it was worked out from root's HOME); a history.path set in the config
+ * stays, and must be writable by that user.
+ */
+function becomeUser(name: string, config: Config): Config {
+  const before = defaultHistoryPath(process.env);
+  const outcome = dropPrivileges(name);
+  if (outcome.note) process.stderr.write(`netdoctor: ${outcome.note}\n`);
+  if (!outcome.dropped || config.history.path !== before) return config;
+  return { ...config, history: { ...config.history, path: defaultHistoryPath({ HOME: outcome.user.home ?? '/nonexistent' }) } };
+}
+
+/** As config/resolve.ts derives it when history.path is not set. */
+function defaultHistoryPath(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'netdoctor', 'history.db');
+}
+
+async function probeOnce(config: Config, opts: CheckOptions, selection: Selection, prepared: ReadonlyMap<ProbeName, Prepared>, signal: AbortSignal): Promise<RunResult> {
   const vantage = opts.vantage ?? 'inside';
-  const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage });
   const progress = process.stderr.isTTY && !opts.quiet ? progressLine(selection.run.map((p) => p.name)) : undefined;
   try {
     return await runProbes({
@@ -79,7 +116,8 @@ async function probeOnce(config: Config, opts: CheckOptions, signal: AbortSignal
       deadlineMs: opts.deadline ?? config.deadlineMs,
       signal,
       onEvent: progress,
-      options: { force: opts.force ?? false },
+      options: probeOptions(opts),
+      prepared,
     });
   } finally {
     progress?.({ type: 'run-end', durationMs: 0 });

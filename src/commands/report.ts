@@ -163,7 +163,8 @@ function writeOutput(text: string, output: string | undefined, what: string): vo
   if (existsSync(output) && statSync(output).isDirectory()) fail('it is a directory');
   const tmp = join(dir, `.${basename(output)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, text, { mode: 0o644 });
+    // A report names the LAN's hosts, addresses and outages: for its owner only (share it deliberately).
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, output);
   } catch (err) {
     try {

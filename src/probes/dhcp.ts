@@ -15,6 +15,7 @@
  * pinging server needs (PING_HORIZON_MS) is over.
  */
 import { randomInt } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readMachineFacts, type MachineFacts } from '../config/machine.js';
 import { formatDuration } from '../shared/duration.js';
@@ -22,8 +23,8 @@ import { broadcastOf, isIPv4, maskToPrefix, subnetOf } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
 import { loadClientMac, type ClientMac } from './net/client-mac.js';
 import { DHCP_CLIENT_PORT, encodeDiscover } from './net/dhcp-packet.js';
-import { collectOffers, DhcpBindError, type CollectResult, type ReceivedOffer } from './net/dhcp-socket.js';
-import type { Probe, ProbeContext } from './types.js';
+import { collectOffers, DhcpBindError, openClientSocket, type CollectResult, type ReceivedOffer } from './net/dhcp-socket.js';
+import type { Prepared, Probe, ProbeContext } from './types.js';
 
 export const LIMITED_BROADCAST = '255.255.255.255';
 
@@ -188,10 +189,43 @@ function describeOffer(d: OfferData): string {
 const permissionHelp =
   'run netdoctor as root (sudo netdoctor check), or let node bind it: sudo setcap cap_net_bind_service,cap_net_raw+ep "$(readlink -f "$(which node)")" (this applies to every script that node runs)';
 
+/**
+ * What `prepare` opens while netdoctor is still root: port 68, and the
+ * installation's MAC (whose state file, for root, is under /var/lib), so
+ * that a run dropped to `--user` speaks from the same MAC as a root run.
+ */
+interface DhcpPrepared extends Prepared {
+  socket: Socket;
+  client?: ClientMac;
+}
+
 export const dhcpProbe: Probe = {
   name: 'dhcp',
   title: 'DHCP servers on the LAN and what they hand out (DISCOVER only, never takes a lease)',
   vantages: ['inside'],
+  async prepare(ctx): Promise<DhcpPrepared> {
+    let client: ClientMac | undefined;
+    try {
+      client = loadClientMac({ explicit: ctx.options.clientMac });
+    } catch {
+      // A bad clientMac option: run() reports it.
+    }
+    const socket = await openClientSocket();
+    socket.on('error', () => {
+      // Between prepare and run nobody listens; an ICMP error then must not become an uncaught exception.
+    });
+    let open = true;
+    return {
+      socket,
+      client,
+      release() {
+        if (open) {
+          open = false;
+          socket.close();
+        }
+      },
+    };
+  },
   async run(ctx: ProbeContext): Promise<void> {
     const started = Date.now();
     const config = ctx.config;
@@ -205,9 +239,10 @@ export const dhcpProbe: Probe = {
       return;
     }
 
+    const prepared = ctx.prepared as DhcpPrepared | undefined;
     let client: ClientMac;
     try {
-      client = loadClientMac({ explicit: ctx.options.clientMac });
+      client = prepared?.client ?? loadClientMac({ explicit: ctx.options.clientMac });
     } catch (err) {
       probeError('invalid-option', (err as Error).message);
       return;
@@ -228,6 +263,7 @@ export const dhcpProbe: Probe = {
         minWaitMs: PING_HORIZON_MS,
         retransmitAtMs: RETRANSMIT_AT_MS,
         signal: ctx.signal,
+        ...(prepared ? { socket: prepared.socket } : {}),
       });
     } catch (err) {
       if (err instanceof DhcpBindError) {

@@ -7,7 +7,7 @@
 import type { Config } from '../config/resolve.js';
 import { errorMessage, UsageError } from '../shared/errors.js';
 import { didYouMean } from '../shared/suggest.js';
-import type { Observation, ObservationDraft, Probe, ProbeName, ProbeOutcome, RunEvent, RunResult, Vantage } from './types.js';
+import type { Observation, ObservationDraft, Prepared, Probe, ProbeName, ProbeOutcome, RunEvent, RunResult, Vantage } from './types.js';
 
 export interface Selection {
   run: Probe[];
@@ -50,6 +50,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   options?: Record<string, unknown>;
+  /** What `prepareProbes` opened for the probes (see Probe.prepare); the caller releases it after the run. */
+  prepared?: ReadonlyMap<ProbeName, Prepared>;
 }
 
 export async function runProbes(opts: RunOptions): Promise<RunResult> {
@@ -130,6 +132,7 @@ export async function runProbes(opts: RunOptions): Promise<RunResult> {
           return obs;
         },
         resultsOf: (other) => finished.get(other) ?? Promise.resolve(undefined),
+        prepared: opts.prepared?.get(probe.name),
       });
       return 'done';
     })().catch((err: unknown) => {

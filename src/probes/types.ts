@@ -66,6 +66,26 @@ export interface ProbeContext {
    * serialising the whole run.
    */
   resultsOf(probe: ProbeName): Promise<Observation[] | undefined>;
+  /**
+   * What this probe's `prepare` opened before the run (and before root was
+   * dropped, with `--user`); undefined when it has no `prepare` or that
+   * failed, and the probe then opens what it needs itself. The probe uses it
+   * but does not release it: whoever prepared it does, after the run.
+   */
+  prepared?: Prepared;
+}
+
+/** What `prepare` gets: the run's settings, none of its I/O. */
+export interface PrepareContext {
+  config: Config;
+  vantage: Vantage;
+  options: Readonly<Record<string, unknown>>;
+  signal: AbortSignal;
+}
+
+/** A resource a probe opened ahead of the run (a socket bound to a privileged port). Releasing it twice is harmless. */
+export interface Prepared {
+  release(): void;
 }
 
 export interface Probe {
@@ -80,6 +100,13 @@ export interface Probe {
    * runner; a probe never needs to catch just to stay alive.
    */
   run(ctx: ProbeContext): Promise<void>;
+  /**
+   * Opens, before any probe runs, what only root may open (UDP port 68),
+   * so that `check --user NAME` can drop root before a single packet from
+   * the network is read. Optional; may reject, and the probe then reports
+   * the problem from `run` as it would without it.
+   */
+  prepare?(ctx: PrepareContext): Promise<Prepared | undefined>;
 }
 
 export type ProbeOutcome = 'done' | 'timeout' | 'crashed' | 'aborted' | 'skipped';

@@ -91,8 +91,9 @@ export function loadClientMac(opts: { explicit?: unknown; env?: NodeJS.ProcessEn
   const mac = randomLocalMac();
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-    writeFileSync(tmp, `${mac}\n`, { mode: 0o644 });
+    // Not for other users' eyes: with the history, it tells which guest on the LAN is netdoctor.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, `${mac}\n`, { mode: 0o600 });
     try {
       linkSync(tmp, file);
     } catch (err) {

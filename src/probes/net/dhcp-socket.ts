@@ -47,6 +47,13 @@ export interface CollectOptions {
   serverPort?: number;
   clientPort?: number;
   bindAddress?: string;
+  /**
+   * A socket already bound to the client port (opened by the probe's
+   * `prepare` while netdoctor was still root). It is used as it is and left
+   * open afterwards, for its owner to close; without it, one is opened and
+   * closed here.
+   */
+  socket?: Socket;
   /** Hard upper bound for collecting, ms from the first DISCOVER. */
   windowMs: number;
   /** After the newest server's first offer, wait this long for others before stopping early. */
@@ -130,7 +137,7 @@ export async function collectOffers(opts: CollectOptions): Promise<CollectResult
     offers: [], malformed: 0, malformedSamples: [], ignored: 0, sent: 0, sendErrors: [], endedBy: 'window', elapsedMs: 0,
   };
   if (opts.signal.aborted) return { ...result, endedBy: 'aborted' };
-  const socket = await openClientSocket(opts.clientPort ?? DHCP_CLIENT_PORT, opts.bindAddress ?? '0.0.0.0');
+  const socket = opts.socket ?? (await openClientSocket(opts.clientPort ?? DHCP_CLIENT_PORT, opts.bindAddress ?? '0.0.0.0'));
   const start = performance.now();
   const elapsed = () => performance.now() - start;
   const timers = new Set<NodeJS.Timeout>();
@@ -165,7 +172,7 @@ export async function collectOffers(opts: CollectOptions): Promise<CollectResult
     settleTimer = later(at - elapsed(), () => finish('settled'));
   };
 
-  socket.on('message', (msg, rinfo) => {
+  const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
     try {
       const atMs = elapsed();
       opts.onDatagram?.(msg, rinfo.address);
@@ -199,11 +206,13 @@ export async function collectOffers(opts: CollectOptions): Promise<CollectResult
     } catch (err) {
       malformed(`${rinfo.address}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  });
+  };
   // After bind, errors (e.g. ICMP-triggered) must never become uncaught exceptions.
-  socket.on('error', (err) => {
+  const onError = (err: Error) => {
     if (result.sendErrors.length < MAX_SAMPLES) result.sendErrors.push(err.message);
-  });
+  };
+  socket.on('message', onMessage);
+  socket.on('error', onError);
 
   const onAbort = () => finish('aborted');
   opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -228,7 +237,14 @@ export async function collectOffers(opts: CollectOptions): Promise<CollectResult
     opts.signal.removeEventListener('abort', onAbort);
     for (const t of timers) clearTimeout(t);
     result.elapsedMs = elapsed();
-    socket.close();
+    socket.off('message', onMessage);
+    if (opts.socket) {
+      // Not ours to close; keep an error after this collection from becoming an uncaught exception.
+      socket.off('error', onError);
+      if (socket.listenerCount('error') === 0) socket.on('error', () => {});
+    } else {
+      socket.close();
+    }
   }
   return result;
 }
