@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/resolve.js';
 import { diagnose } from '../diagnose/index.js';
-import { buildCheckReport, readSavedRun } from '../report/json.js';
+import { buildCheckReport, configFromRun, readSavedRun } from '../report/json.js';
+import { VERSION } from '../version.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor } from '../shared/exit-codes.js';
 import { UserError } from '../shared/errors.js';
@@ -27,10 +28,11 @@ export interface DiagnoseOptions {
 }
 
 export async function run(opts: DiagnoseOptions): Promise<number> {
-  // Loaded here, not at the top: program.js reads package.json, and the benchmark imports this module from elsewhere.
-  const { VERSION } = await import('../program.js');
   const run = readSavedRun(opts.fromJson);
-  const config = loadConfig({ configPath: opts.config ?? scenarioConfigFor(opts.fromJson) });
+  // The config the run was judged against: --config if given, else the scenario's beside it,
+  // else the one the run carries, else this machine's.
+  const configPath = opts.config ?? scenarioConfigFor(opts.fromJson);
+  const config = configPath === undefined && run.config ? configFromRun(run.config, opts.fromJson) : loadConfig({ configPath });
   const report = buildCheckReport(VERSION, config, run, diagnose(run.observations, config));
   if (run.site && !opts.config) report.site = run.site;
   const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';

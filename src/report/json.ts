@@ -8,7 +8,29 @@ import type { Config } from '../config/resolve.js';
 import type { Diagnosis, Finding } from '../diagnose/types.js';
 import { PROBE_NAMES, type Observation, type RunResult, type Vantage } from '../probes/types.js';
 import { UserError } from '../shared/errors.js';
+import { redactUrl } from '../shared/redact.js';
 import type { RunStatus } from '../shared/exit-codes.js';
+
+/**
+ * The config a run was judged against, carried in its `--json` so a replay
+ * elsewhere judges it the same way. Local-only parts (where the history
+ * lives, where the config came from) are left out and URLs are redacted.
+ */
+export type RunConfig = Omit<Config, 'source' | 'history'>;
+
+export function runConfigOf(config: Config): RunConfig {
+  const { source: _source, history: _history, ...rest } = config;
+  return {
+    ...rest,
+    ddns: { ...rest.ddns, publicIp: rest.ddns.publicIp.map(redactUrl) },
+    ...(rest.graphite ? { graphite: { ...rest.graphite, url: redactUrl(rest.graphite.url) } } : {}),
+  };
+}
+
+/** A config carried by a saved run, made whole again for the engine. */
+export function configFromRun(saved: RunConfig, file: string): Config {
+  return { ...saved, history: { path: '', keepMs: 0 }, source: { file, fromMachine: [] } };
+}
 
 export interface CheckReport {
   netdoctor: string;
@@ -19,6 +41,8 @@ export interface CheckReport {
   status: RunStatus;
   observations: Observation[];
   findings: Finding[];
+  /** What the run was judged against (see {@link RunConfig}). */
+  config?: RunConfig;
 }
 
 export function buildCheckReport(version: string, config: Config, run: RunResult, diagnosis: Diagnosis): CheckReport {
@@ -31,6 +55,7 @@ export function buildCheckReport(version: string, config: Config, run: RunResult
     status: diagnosis.status,
     observations: run.observations,
     findings: diagnosis.findings,
+    config: runConfigOf(config),
   };
 }
 
@@ -39,7 +64,7 @@ export function buildCheckReport(version: string, config: Config, run: RunResult
  * `observations.json` (a run: `{startedAt, durationMs, vantage, observations}`)
  * or a bare array. `-` reads standard input.
  */
-export function readSavedRun(path: string): RunResult & { site?: string } {
+export function readSavedRun(path: string): SavedRun {
   let text: string;
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');
@@ -55,7 +80,7 @@ export function readSavedRun(path: string): RunResult & { site?: string } {
   return parseSavedRun(doc, path);
 }
 
-export function parseSavedRun(doc: unknown, name = 'input'): RunResult & { site?: string } {
+export function parseSavedRun(doc: unknown, name = 'input'): SavedRun {
   const obj = (Array.isArray(doc) ? { observations: doc } : doc) as Partial<CheckReport> | null;
   if (!obj || typeof obj !== 'object' || !Array.isArray(obj.observations)) {
     throw new UserError(`${name} has no "observations" list`, 'Give a file written by `netdoctor check --json`, or a list of observations.');
@@ -70,7 +95,18 @@ export function parseSavedRun(doc: unknown, name = 'input'): RunResult & { site?
     vantage: obj.vantage === 'outside' ? 'outside' : 'inside',
     observations: obj.observations,
     site: obj.site,
+    ...(isRunConfig(obj.config) ? { config: obj.config } : {}),
   };
+}
+
+export type SavedRun = RunResult & { site?: string; config?: RunConfig };
+
+/** Enough of a config's shape to judge a run with; anything else is ignored and the local config used. */
+function isRunConfig(c: unknown): c is RunConfig {
+  if (!c || typeof c !== 'object') return false;
+  const r = c as Record<string, unknown>;
+  return typeof r.site === 'string' && Array.isArray(r.hosts) && typeof r.router === 'object' && typeof r.dhcp === 'object'
+    && typeof r.dns === 'object' && typeof r.wan === 'object' && typeof r.ddns === 'object' && typeof r.vpn === 'object';
 }
 
 function observationProblem(o: unknown): string | undefined {

@@ -47,6 +47,7 @@ export const checkReportSchema = z
     status: z.enum(['ok', 'warning', 'critical', 'unknown']),
     observations: z.array(observation),
     findings: z.array(finding),
+    config: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((r, ctx) => {
     const ids = new Set(r.observations.map((o) => o.id));

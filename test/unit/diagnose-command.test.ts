@@ -39,7 +39,7 @@ describe('netdoctor diagnose', () => {
     const code = await run({ fromJson: join(DIR, 'unplugged-pi', 'observations.json'), json: true });
     expect(code).toBe(2);
     const doc = JSON.parse(stdout);
-    expect(Object.keys(doc).sort()).toEqual(['durationMs', 'findings', 'netdoctor', 'observations', 'site', 'startedAt', 'status', 'vantage']);
+    expect(Object.keys(doc).sort()).toEqual(['config', 'durationMs', 'findings', 'netdoctor', 'observations', 'site', 'startedAt', 'status', 'vantage']);
     expect(doc.status).toBe('critical');
     expect(doc.findings[0]).toMatchObject({ id: 'dhcp-server-missing', key: 'dhcp-server-missing{iface=eth0}', root: true, severity: 'critical' });
     for (const f of doc.findings) {

@@ -1,0 +1,45 @@
+/**
+ * A run saved with `check --json` carries the config it was judged against,
+ * so replaying it on another machine (no config there, or a different one)
+ * gives the same diagnosis.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { run as diagnoseCommand } from '../../src/commands/diagnose.js';
+import { diagnose } from '../../src/diagnose/index.js';
+import { buildCheckReport, readSavedRun } from '../../src/report/json.js';
+import { configFrom } from '../support/config.js';
+
+const scenario = new URL('../../fixtures/scenarios/unplugged-pi/', import.meta.url).pathname;
+
+describe('replaying a saved run elsewhere', () => {
+  it('uses the config the run carries, with secrets left out', async () => {
+    const config = configFrom(
+      readFileSync(join(scenario, 'config.yaml'), 'utf8') + '\ngraphite: { url: "tcp://graphite.home:2003" }\n',
+    );
+    config.ddns.publicIp = ['https://user:pw@ip.example.net/?token=abc'];
+    const saved = readSavedRun(join(scenario, 'observations.json'));
+    const report = buildCheckReport('0.0.0', config, saved, diagnose(saved.observations, config));
+    expect(JSON.stringify(report.config)).not.toMatch(/pw@|token=abc/);
+    expect(report.config).not.toHaveProperty('history');
+
+    const dir = mkdtempSync(join(tmpdir(), 'nd-replay-'));
+    const file = join(dir, 'incident.json');
+    writeFileSync(file, JSON.stringify(report));
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir); // no netdoctor.yaml here: only the run's own config can explain it
+      const code = await diagnoseCommand({ fromJson: file, json: true });
+      const replayed = JSON.parse(out.mock.calls.map((c) => String(c[0])).join('')) as typeof report;
+      expect(code).toBe(2);
+      expect(replayed.findings.filter((f) => f.root).map((f) => f.key)).toEqual(report.findings.filter((f) => f.root).map((f) => f.key));
+      expect(replayed.findings.filter((f) => f.root).map((f) => f.id)).toEqual(['dhcp-server-missing']);
+    } finally {
+      process.chdir(cwd);
+      out.mockRestore();
+    }
+  });
+});
