@@ -21,6 +21,7 @@ import { History } from '../report/history.js';
 import { buildCheckReport, readSavedRun, type CheckReport } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { formatDuration } from '../shared/duration.js';
+import { storageProblem } from '../shared/disk.js';
 import { errorMessage } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from '../shared/exit-codes.js';
 import { VERSION } from '../version.js';
@@ -156,7 +157,9 @@ async function sinks(config: Config, opts: CheckOptions, report: CheckReport, si
       history.recordRun(report);
       history.prune(config.history.keepMs);
     } catch (err) {
-      warn(`the run was not recorded in the history: ${errorMessage(err)}`);
+      // The error that reaches us can mislead (ENOENT for a read-only disk, "disk I/O error" for a full one): ask the disk.
+      const why = storageProblem(config.history.path);
+      warn(`the run was not recorded in the history: ${errorMessage(err)}${why ? ` — ${why}` : ''}`);
     }
   }
   try {
