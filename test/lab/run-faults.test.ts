@@ -14,7 +14,7 @@
  * Every process these tests start is their own, stopped by its pid.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -265,6 +265,21 @@ describeLab('faults during a run', (lab) => {
   });
 });
 
+/** The one child of `pid` (the UI the pane's shell started), from /proc: procps may not be installed. */
+function childOf(pid: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/PID/stat is the parent; the command name before it may hold spaces, so split after ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no child of ${pid}`);
+}
+
 /** The terminal as the shell finds it after the UI is gone: stty's flags, tmux's cursor and alternate-screen flags. */
 async function signalUi(command: string, signal: NodeJS.Signals, drawn: (screen: string) => boolean): Promise<void> {
   const tmux = new Tmux();
@@ -274,7 +289,7 @@ async function signalUi(command: string, signal: NodeJS.Signals, drawn: (screen:
     tmux.start(`${command}; echo "EXIT=$?"; stty -a > ${sttyFile}; echo STTY-DONE; sleep 60`, 100, 40, terminalEnv());
     await tmux.waitFor(drawn, 'the UI to draw');
     const shell = execFileSync('tmux', [...socketArgs, 'display', '-p', '-t', tmux.session, '#{pane_pid}'], { encoding: 'utf8' }).trim();
-    const ui = execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0];
+    const ui = childOf(Number(shell));
     expect(Number(ui)).toBeGreaterThan(0);
     const sentAt = Date.now();
     process.kill(Number(ui), signal);
