@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClientMac } from '../../src/probes/net/client-mac.js';
 import { prepareProbes, releasePrepared } from '../../src/probes/prepare.js';
+import { runProbes } from '../../src/probes/runner.js';
 import type { Prepared, Probe } from '../../src/probes/types.js';
 import { dropPrivileges, lookupUser } from '../../src/privileges.js';
 import { UsageError } from '../../src/shared/errors.js';
@@ -148,6 +149,17 @@ describe('prepareProbes', () => {
     expect(released).toEqual(['vpn-late']);
     releasePrepared(new Map([...result.prepared, ['wan', { release: () => { throw new Error('already closed'); } }]]));
     expect(released).toEqual(['vpn-late', 'dhcp']);
+  });
+});
+
+describe('runProbes hands each probe what was prepared for it', () => {
+  it('ctx.prepared is that probe\'s resource, and undefined for the others', async () => {
+    const resource: Prepared = { release: () => {} };
+    const seen: Record<string, unknown> = {};
+    const probe = (name: Probe['name']): Probe => ({ name, title: name, vantages: ['inside'], run: async (ctx) => { seen[name] = ctx.prepared; } });
+    const probes = [probe('dhcp'), probe('dns')];
+    await runProbes({ config: configFrom(''), selection: { run: probes, skipped: [] }, vantage: 'inside', deadlineMs: 1000, prepared: new Map([['dhcp', resource]]) });
+    expect(seen).toEqual({ dhcp: resource, dns: undefined });
   });
 });
 
