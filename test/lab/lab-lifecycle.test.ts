@@ -129,30 +129,43 @@ describeWithLabTools('lab harness cleanup (nested vitest)', () => {
 
   async function nested(mode: 'throws' | 'sigterm' | 'sigkill') {
     const out = join(dir, `${mode}.json`);
+    // Its own process group, so that if this test fails midway the nested vitest AND its worker can be
+    // killed together: killing vitest alone would orphan the worker, which holds a lab.
     const child = spawn(process.execPath, [join(repo, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', join(dir, 'vitest.config.mjs')], {
-      cwd: repo, env: { ...process.env, FIXTURE_MODE: mode, FIXTURE_OUT: out, NETDOCTOR_LAB: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: repo, env: { ...process.env, FIXTURE_MODE: mode, FIXTURE_OUT: out, NETDOCTOR_LAB: '' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number>((res) => child.on('close', (code) => res(code ?? 1)));
-    let info: { prefix: string; worker: number } | undefined;
-    let pids: Pid[] = [];
-    for (let i = 0; i < 300 && !info; i++) {
-      if (existsSync(out)) {
-        info = JSON.parse(readFileSync(out, 'utf8'));
-        pids = await labPids(Lab.open(info!.prefix));
-      } else await sleep(100);
-      if (child.exitCode !== null) break;
+    try {
+      let info: { prefix: string; worker: number } | undefined;
+      let pids: Pid[] = [];
+      for (let i = 0; i < 300 && !info; i++) {
+        if (existsSync(out)) {
+          info = JSON.parse(readFileSync(out, 'utf8'));
+          pids = await labPids(Lab.open(info!.prefix));
+        } else await sleep(100);
+        if (child.exitCode !== null) break;
+      }
+      if (!info) throw new Error(`the fixture never reported its lab:\n${output}`);
+      writeFileSync(`${out}.go`, '');
+      if (mode === 'sigterm') process.kill(info.worker, 'SIGTERM');
+      if (mode === 'sigkill') process.kill(info.worker, 'SIGKILL');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return { ...info, pids, code, output };
+    } catch (err) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      await exited;
+      await reapOrphanedLabs();
+      throw err;
     }
-    if (!info) throw new Error(`the fixture never reported its lab:\n${output}`);
-    writeFileSync(`${out}.go`, '');
-    if (mode === 'sigterm') process.kill(info.worker, 'SIGTERM');
-    if (mode === 'sigkill') process.kill(info.worker, 'SIGKILL');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return { ...info, pids, code, output };
   }
 
   it('takes the lab down when a test throws midway', { timeout: 90_000 }, async () => {
