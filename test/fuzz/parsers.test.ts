@@ -15,7 +15,7 @@ describe('fuzzing every parser', () => {
   for (const target of targets) {
     it(`${target.name}: ${target.parser}`, () => {
       // A generous per-input bound: other test files share the two cores, and CPU time already leaves out waiting.
-      const stats = runFuzz(target, { runs: RUNS, seed: SEED, maxMsPerInput: 250, budgetMs: 50_000 });
+      const stats = runFuzz(target, { runs: RUNS, seed: SEED, maxMsPerInput: 250, cutEachMs: 1000, budgetMs: 50_000 });
       console.log(`fuzz ${describeStats(stats)}`);
       expect(stats.examples, `replay with NETDOCTOR_FUZZ_SEED=${stats.seed}`).toEqual([]);
       expect(stats.failures).toBe(0);
@@ -55,5 +55,9 @@ describe('the fuzz harness itself', () => {
     const s3 = runFuzz(hanging, { runs: 5, seed: 1, budgetMs: 300 });
     expect(s3.failures).toBe(1);
     expect(s3.examples[0].error).toMatch(/^no result within 300 ms: Script execution timed out/);
+    // Cut one input at a time instead, and every input is still tried.
+    const s4 = runFuzz(hanging, { runs: 4, seed: 1, cutEachMs: 50, budgetMs: 5000 });
+    expect([s4.runs, s4.failures]).toEqual([4, 4]);
+    expect(s4.examples[0].error).toBe('no result within 50 ms: cut off');
   });
 });

@@ -1024,6 +1024,12 @@ export interface FuzzOptions {
   maxMsPerInput?: number;
   /** The whole target taking longer than this is a hang: it is cut and reported. */
   budgetMs?: number;
+  /**
+   * Cut off any single input after this long (its own vm watchdog, ~75 µs a
+   * call) and count it as a failure, then go on: one input a parser spends
+   * minutes on costs the run seconds, and every other input is still tried.
+   */
+  cutEachMs?: number;
   /** Heap growth over the run (after a full GC) above this is a failure. */
   maxHeapGrowthBytes?: number;
   /** Failing inputs kept for the report. */
@@ -1088,6 +1094,8 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
   };
   let current: { kind: InputKind } | undefined;
   const outcomes = new Map<string, number>();
+  const each = globalThis as unknown as { __netdoctorFuzzCheck?: () => string };
+  const perInput = opts.cutEachMs === undefined ? undefined : new Script('globalThis.__netdoctorFuzzCheck()');
   const property = fc.property(target.arbitrary, (input) => {
     current = input;
     stats.runs++;
@@ -1095,10 +1103,17 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     try {
-      const outcome = target.check(input as never);
+      let outcome: string;
+      if (perInput) {
+        each.__netdoctorFuzzCheck = () => target.check(input as never);
+        outcome = perInput.runInThisContext({ timeout: opts.cutEachMs }) as string;
+      } else {
+        outcome = target.check(input as never);
+      }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     } catch (err) {
-      fail(input, err instanceof Violation ? err.message : `uncaught ${(err as Error)?.name ?? typeof err}: ${(err as Error)?.message ?? String(err)}`);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') fail(input, `no result within ${opts.cutEachMs} ms: cut off`);
+      else fail(input, err instanceof Violation ? err.message : `uncaught ${(err as Error)?.name ?? typeof err}: ${(err as Error)?.message ?? String(err)}`);
     }
     const wall = performance.now() - t0;
     const cpuUsed = process.cpuUsage(cpu0);
@@ -1128,6 +1143,7 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
     fail(current ?? { kind: 'random' }, `no result within ${opts.budgetMs ?? 600_000} ms: ${(err as Error).message} (the input shown was the one being parsed)`);
   } finally {
     delete holder.__netdoctorFuzzRun;
+    delete each.__netdoctorFuzzCheck;
   }
   stats.elapsedMs = performance.now() - started;
   stats.outcomes = [...outcomes.entries()].sort((a, b) => b[1] - a[1]);
