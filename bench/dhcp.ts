@@ -17,6 +17,7 @@
 import { resolve } from 'node:path';
 import YAML from 'yaml';
 import { randomLocalMac } from '../src/probes/net/client-mac.js';
+import { sleep } from '../src/shared/wait.js';
 import { median, type BenchFn, type BenchLab, type BenchRow } from './types.js';
 
 const CHECK_DHCP = '/usr/lib/nagios/plugins/check_dhcp';
@@ -31,7 +32,6 @@ const ROGUE_IP = '192.168.1.254';
 const FRESH_GAP_MS = 6500;
 /** Before repeat rows: a warm-up run, then long enough for every ping it caused to end (dnsmasq: 3-4 s). */
 const WARM_SETTLE_MS = 4500;
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, Math.max(0, ms)));
 
 interface Truth {
   /** Server identifiers that really answer, sorted. */

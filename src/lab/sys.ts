@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { EnvironmentError } from '../shared/errors.js';
+import { sleep } from '../shared/wait.js';
 
 export interface RunResult {
   code: number;
@@ -130,8 +131,6 @@ export function startDaemon(ns: string, argv: readonly string[], name: string, l
     closeSync(fd);
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs: number; intervalMs?: number; detail?: () => string }): Promise<T> {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
-import { isAlive, processStartTime, run, sleep } from '../../src/lab/sys.js';
+import { isAlive, processStartTime, run } from '../../src/lab/sys.js';
+import { sleep } from '../../src/shared/wait.js';
 import { ALL_NODES } from '../../src/lab/topology.js';
 import { describeLab, describeWithLabTools, reapOrphanedLabs } from '../support/lab.js';
 

@@ -8,6 +8,7 @@ import { render } from 'ink-testing-library';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBE_NAMES, type RunEvent } from '../../src/probes/types.js';
+import { sleep } from '../../src/shared/wait.js';
 import { App } from '../../src/report/tui/app.js';
 import { replaySource } from '../../src/report/tui/source.js';
 import { colorWanted } from '../../src/report/tui/terminal.js';
@@ -20,9 +21,7 @@ const unplugged = scenario('unplugged-pi');
 const healthy = scenario('healthy');
 
 const strip = (s: string | undefined) => (s ?? '').replace(/\u001B\[[0-9;]*m/g, '');
-// The test's own waits use the timer functions as they were at load, so the leak check below does not count them.
-const realSetTimeout = setTimeout;
-const sleep = (ms: number) => new Promise((r) => realSetTimeout(r, ms));
+// The test's own waits (sleep) use node:timers/promises, not globalThis.setTimeout, so the leak check below does not count them.
 
 /** Waits until the frame satisfies `ok` (ink draws after React commits, a tick or two later). */
 async function frameWhere(lastFrame: () => string | undefined, ok: (frame: string) => boolean, what: string): Promise<string> {

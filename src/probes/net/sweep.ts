@@ -16,6 +16,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../shared/errors.js';
 import { compareIp, hostAddresses, inSubnet, type Subnet } from '../../shared/ipv4.js';
+import { sleep } from '../../shared/wait.js';
 import { dropNeighbours, freshBetween, readNeighbours, type NeighbourSnapshot } from './neighbours.js';
 import { pingAll, pingLinkMulticast, type PingResult } from './ping.js';
 
@@ -254,19 +255,6 @@ async function sendDatagrams(targets: readonly string[], ratePerSec: number, sig
     socket.close();
   }
   return firstError;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 export interface LinkResponder {
