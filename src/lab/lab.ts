@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, r
 import { join } from 'node:path';
 import { EnvironmentError, UsageError, UserError } from '../shared/errors.js';
 import { inSubnet, ipToInt, parseCidr } from '../shared/ipv4.js';
+import { waitFor } from '../shared/wait.js';
 import { labConfigYaml } from './config-yaml.js';
 import { HEALTHY, addFaults, checkFaultNames, worldFor, type FaultName, type World } from './faults.js';
 import {
@@ -20,7 +21,7 @@ import {
   routerLeaseFile, udhcpcArgv, udhcpcScript, writeEchoSite, writeExecutable, type Pki,
 } from './servers.js';
 import {
-  LAB_PACKAGES_HINT, isAlive, must, processStartTime, run, startDaemon, stopProcesses, stopProcessesSync, waitFor, which,
+  LAB_PACKAGES_HINT, isAlive, must, processStartTime, run, startDaemon, stopProcesses, stopProcessesSync, which,
   type ProcessRecord, type RunResult,
 } from './sys.js';
 import {

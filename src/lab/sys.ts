@@ -132,22 +132,6 @@ export function startDaemon(ns: string, argv: readonly string[], name: string, l
   }
 }
 
-/** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs: number; intervalMs?: number; detail?: () => string }): Promise<T> {
-  const until = Date.now() + opts.timeoutMs;
-  let interval = opts.intervalMs ?? 50;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) {
-      const extra = opts.detail?.();
-      throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${what}${extra ? `\n${extra}` : ''}`);
-    }
-    await sleep(interval);
-    interval = Math.min(interval * 1.5, 250);
-  }
-}
-
 /** Sends SIGTERM, then SIGKILL to what is left after `graceMs`. Only live, same-start-time pids are touched. */
 export async function stopProcesses(recs: ReadonlyArray<Pick<ProcessRecord, 'pid' | 'startTime'>>, graceMs = 2000): Promise<void> {
   const live = recs.filter(isAlive);

@@ -7,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { History } from '../../src/report/history.js';
 import { metricLines, metricSegment, sendMetrics } from '../../src/report/graphite.js';
+import { waitFor } from '../../src/shared/wait.js';
 import { Carbon, CARBON_SKIP_REASON } from '../support/carbon.js';
 import { sampleReport } from '../support/reports.js';
 
@@ -46,17 +47,12 @@ carbonSuite('Graphite delivery to a real carbon-cache', () => {
   const send = (history: History | undefined, at: number, latency: number) =>
     sendMetrics({ url: carbon.url, lines: metricLines(sampleReport(at, { latency }), 'nd.test'), history, spoolMax: 1000, until: Date.now() + 3000 });
 
-  const waitFor = async (pred: () => boolean, ms = 10_000) => {
-    const until = Date.now() + ms;
-    while (!pred() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-  };
-
   it('a run lands in whisper with its values and timestamp', async () => {
     const at = Math.floor(Date.now() / 1000 - 600) * 1000;
     const outcome = await send(undefined, at, 17.25);
     expect(outcome).toMatchObject({ delivered: 9, spooled: 0 });
     const ts = at / 1000;
-    await waitFor(() => carbon.fetch('nd.test.check.duration_ms', ts, ts).length > 0);
+    await waitFor('the run\'s duration in whisper', () => carbon.fetch('nd.test.check.duration_ms', ts, ts).length > 0, { timeoutMs: 10_000 });
     expect(carbon.fetch('nd.test.dns.192_168_1_10.latency_ms', ts, ts)).toEqual([[ts, 17.25]]);
     expect(carbon.fetch('nd.test.check.duration_ms', ts, ts)).toEqual([[ts, 4321]]);
     expect(carbon.fetch('nd.test.check.status', ts, ts)).toEqual([[ts, 0]]);
@@ -78,7 +74,10 @@ carbonSuite('Graphite delivery to a real carbon-cache', () => {
     expect(outcome).toMatchObject({ delivered: 36, fromSpool: 27 });
     expect(history.spoolSize()).toBe(0);
     const [from, until] = [base, base + 30];
-    await waitFor(() => carbon.fetch('nd.test.dns.192_168_1_10.latency_ms', from, until).length >= 4);
+    await waitFor('all four runs\' latencies in whisper', () => carbon.fetch('nd.test.dns.192_168_1_10.latency_ms', from, until).length >= 4, {
+      timeoutMs: 10_000,
+      detail: () => `whisper holds ${JSON.stringify(carbon.fetch('nd.test.dns.192_168_1_10.latency_ms', from, until))}`,
+    });
     expect(carbon.fetch('nd.test.dns.192_168_1_10.latency_ms', from, until)).toEqual(times.map((t, i) => [t / 1000, 100 + i]));
     expect(carbon.fetch('nd.test.check.status', from, until)).toHaveLength(4);
     history.close();

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import type { QueryData, ServerData } from '../../src/probes/dns.js';
 import type { Observation } from '../../src/probes/types.js';
+import { waitFor } from '../../src/shared/wait.js';
 import { describeLab, type TestLab } from '../support/lab.js';
 
 const PI_DNS = '192.168.1.10';
@@ -129,7 +130,9 @@ describeLab('dns probe in the lab', (lab) => {
       writeFileSync(join(dir, 'dnsmasq.conf'), changed);
       // `ip netns exec` execs dnsmasq, so child.pid is dnsmasq's own: ours to kill.
       child = spawn('ip', ['netns', 'exec', l.ns('pi-dns'), 'dnsmasq', '--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`], { stdio: 'ignore' });
-      await waitFor(async () => (await l.exec('client', ['dig', '+short', '+time=1', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home'])).stdout.trim() === '192.168.1.99', 5000);
+      await waitFor('the replacement dnsmasq to answer pi-vpn.home with 192.168.1.99',
+        async () => (await l.exec('client', ['dig', '+short', '+time=1', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home'])).stdout.trim() === '192.168.1.99',
+        { timeoutMs: 5000, intervalMs: 200 });
 
       const obs = await l.runProbe('client', 'dns', { configYaml: l.configYaml() });
       finishedInTime(obs);
@@ -203,13 +206,4 @@ async function runWithDhcp(l: TestLab): Promise<Observation[]> {
   const out = await l.exec('client', ['node', '--input-type=module', '-e', script, resolve('.'), l.configYaml()], { timeoutMs: 30_000 });
   if (out.code !== 0) throw new Error(`runner exited ${out.code}: ${out.stderr}`);
   return JSON.parse(out.stdout) as Observation[];
-}
-
-async function waitFor(ok: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await ok()) return;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
 }

@@ -5,6 +5,7 @@
  * none lost, none duplicated.
  */
 import { expect, it } from 'vitest';
+import { waitFor } from '../../src/shared/wait.js';
 import { Carbon } from '../support/carbon.js';
 import { checkReportSchema, type CheckJson } from '../support/check-json.js';
 import { describeLab, type TestLab } from '../support/lab.js';
@@ -22,11 +23,6 @@ describeLab('Graphite export from real checks', (lab) => {
 
   const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-  async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
-    const until = Date.now() + ms;
-    while (!pred() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  }
-
   it('metrics of a run land in whisper; an outage spools them and the next run delivers all', async () => {
     const l = lab();
     carbon = new Carbon({ netns: l.ns('client') });
@@ -38,7 +34,7 @@ describeLab('Graphite export from real checks', (lab) => {
       expect(first.code).toBe(0);
       const ts = seconds(first.json.startedAt);
       const latency = first.json.observations.find((o) => o.id === 'dns:server:192.168.1.10')!.values.latency_ms;
-      await waitFor(() => carbon.fetch('nd.lab.check.duration_ms', ts, ts).length > 0);
+      await waitFor('the first run\'s duration in whisper', () => carbon.fetch('nd.lab.check.duration_ms', ts, ts).length > 0, { timeoutMs: 15_000 });
       expect(carbon.fetch('nd.lab.check.duration_ms', ts, ts)).toEqual([[ts, first.json.durationMs]]);
       expect(carbon.fetch('nd.lab.check.status', ts, ts)).toEqual([[ts, 0]]);
       expect(carbon.fetch('nd.lab.dns.192_168_1_10.latency_ms', ts, ts)).toEqual([[ts, latency]]);
@@ -55,7 +51,10 @@ describeLab('Graphite export from real checks', (lab) => {
 
       const runs = [first, ...spooled, last].map((r) => r.json);
       const [from, until] = [seconds(runs[0].startedAt), seconds(runs[3].startedAt)];
-      await waitFor(() => carbon.fetch('nd.lab.check.duration_ms', from, until).length >= 4);
+      await waitFor('all four runs\' durations in whisper', () => carbon.fetch('nd.lab.check.duration_ms', from, until).length >= 4, {
+        timeoutMs: 15_000,
+        detail: () => `whisper holds ${JSON.stringify(carbon.fetch('nd.lab.check.duration_ms', from, until))}`,
+      });
       // One point per run, at the run's own timestamp, with the run's own value: none lost, none duplicated.
       expect(carbon.fetch('nd.lab.check.duration_ms', from, until)).toEqual(runs.map((r) => [seconds(r.startedAt), r.durationMs]));
     } finally {

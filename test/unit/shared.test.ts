@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/shared/duration.js';
 import { broadcastOf, hostAddresses, inSubnet, isIPv4, maskToPrefix, parseCidr, reverseName } from '../../src/shared/ipv4.js';
 import { closest } from '../../src/shared/suggest.js';
+import { sleep, waitFor } from '../../src/shared/wait.js';
 
 describe('durations', () => {
   it.each([
@@ -36,5 +37,26 @@ describe('did you mean', () => {
     expect(closest('hostz', ['hosts', 'dns'])).toBe('hosts');
     expect(closest('rolse', ['name', 'roles'])).toBe('roles');
     expect(closest('banana', ['hosts', 'dns'])).toBeUndefined();
+  });
+});
+
+describe('waiting', () => {
+  it('sleep ends early, without throwing, when its signal aborts', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(), 20);
+    await sleep(60_000, ac.signal);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    await sleep(60_000, ac.signal); // already aborted: returns at once
+  });
+
+  it('waitFor resolves with the first value that is not undefined or false', async () => {
+    let n = 0;
+    await expect(waitFor('n to reach 3', () => (++n >= 3 ? n : false), { timeoutMs: 10_000, intervalMs: 1 })).resolves.toBe(3);
+  });
+
+  it('waitFor throws, naming what it waited for, when the time is up', async () => {
+    await expect(waitFor('the moon', () => undefined, { timeoutMs: 30, intervalMs: 5, detail: () => 'sky: cloudy' }))
+      .rejects.toThrow(/^timed out after 30 ms waiting for the moon\nsky: cloudy$/);
   });
 });
