@@ -218,13 +218,27 @@ describe('parseReply rejects malformed replies before dns2 sees them', () => {
 
 describe('parseReply under fuzzing: never throws, never hangs, bounded work', () => {
   const seeds = Object.values(recorded).map((r) => ({ buf: Buffer.from(r.reply, 'hex'), r }));
-  const budgetMs = 50; // per message; real cost is microseconds, dns2 alone can spend seconds
+  // Real cost is microseconds; dns2 alone can spend seconds on one message. A single call may still stall
+  // for a GC pause or a busy core on a loaded CI, so the bound is on the 99th percentile of a property's
+  // messages, with a ceiling on the slowest one that still catches a message the parser hangs on.
+  const P99_BUDGET_MS = 50;
+  const SLOWEST_MS = 2000;
+  const times: number[] = [];
+
+  /** Runs one property and then judges the time its messages took. */
+  const timed = (property: () => void) => {
+    times.length = 0;
+    property();
+    const sorted = [...times].sort((a, b) => a - b);
+    expect(sorted.length).toBeGreaterThan(0);
+    expect(sorted[Math.floor(0.99 * (sorted.length - 1))], '99th percentile, ms').toBeLessThan(P99_BUDGET_MS);
+    expect(sorted[sorted.length - 1], 'slowest message, ms').toBeLessThan(SLOWEST_MS);
+  };
 
   const check = (buf: Buffer, expectation: Parameters<typeof parseReply>[1]) => {
     const t0 = performance.now();
     const v = parseReply(buf, expectation);
-    const took = performance.now() - t0;
-    expect(took).toBeLessThan(budgetMs);
+    times.push(performance.now() - t0);
     if (v.ok) {
       // Whatever is accepted is coherent: one decoded record per answer claimed, addresses are addresses.
       expect(v.reply.answers.length).toBe(buf.readUInt16BE(6));
@@ -236,16 +250,16 @@ describe('parseReply under fuzzing: never throws, never hangs, bounded work', ()
   };
 
   it('random bytes', () => {
-    fc.assert(
+    timed(() => fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 700 }), fc.integer({ min: 0, max: 0xffff }), (bytes, id) => {
         check(Buffer.from(bytes), { id, question: { name: 'x', type: 'A' }, maxSize: MAX_TCP_REPLY });
       }),
       { numRuns: 3000 },
-    );
+    ));
   });
 
   it('random bytes behind a header that matches (id, QR) so the deep checks run', () => {
-    fc.assert(
+    timed(() => fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 0, maxLength: 600 }),
         fc.record({ qd: fc.integer({ min: 0, max: 3 }), an: fc.integer({ min: 0, max: 70 }), ns: fc.integer({ min: 0, max: 5 }), ar: fc.integer({ min: 0, max: 5 }) }),
@@ -254,11 +268,11 @@ describe('parseReply under fuzzing: never throws, never hangs, bounded work', ()
         },
       ),
       { numRuns: 3000 },
-    );
+    ));
   });
 
   it('recorded replies with bytes flipped, cut or inserted', () => {
-    fc.assert(
+    timed(() => fc.assert(
       fc.property(
         fc.constantFrom(...seeds),
         fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }), op: fc.constantFrom('set', 'cut', 'insert') }), { minLength: 1, maxLength: 6 }),
@@ -274,6 +288,6 @@ describe('parseReply under fuzzing: never throws, never hangs, bounded work', ()
         },
       ),
       { numRuns: 5000 },
-    );
+    ));
   });
 });
