@@ -17,6 +17,7 @@
  */
 import type { Config } from '../config/resolve.js';
 import { isIPv4, reverseName } from '../shared/ipv4.js';
+import { limiter } from '../shared/limit.js';
 import { queryDns, type DnsQueryOptions, type DnsResult } from './net/dns-client.js';
 import { answerValues, normalizeName, RCODE } from './net/dns-packet.js';
 import type { Observation, ObservationDraft, Probe, ProbeContext } from './types.js';
@@ -272,22 +273,6 @@ function median(xs: number[]): number {
 function formatMs(ms: number | undefined): string {
   if (ms === undefined) return '?';
   return ms < 10 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
-}
-
-/** A small limiter: at most `n` tasks at once, in order. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((res) => waiting.push(res));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 async function run(ctx: ProbeContext): Promise<void> {

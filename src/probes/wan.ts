@@ -10,8 +10,9 @@
  */
 import { errorMessage } from '../shared/errors.js';
 import { isIPv4 } from '../shared/ipv4.js';
+import { mapLimit } from '../shared/limit.js';
 import { readNeighbours } from './net/neighbours.js';
-import { mapLimit, pingBinary, pingDetailed, type PingResult } from './net/ping.js';
+import { pingBinary, pingDetailed, type PingResult } from './net/ping.js';
 
 type Echo = Awaited<ReturnType<typeof pingDetailed>>;
 import type { ObservationDraft, Probe, ProbeContext } from './types.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mapLimit, parsePingOutput, ping, pingAll, pingArgs } from '../../src/probes/net/ping.js';
+import { parsePingOutput, ping, pingAll, pingArgs } from '../../src/probes/net/ping.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/packets/neigh/ping/${name}`, import.meta.url), 'utf8');
 
@@ -135,21 +135,5 @@ describe('ping against 127.0.0.1', () => {
   it('pingAll keeps the order of its targets', async () => {
     const rs = await pingAll(['127.0.0.3', '127.0.0.1', '127.0.0.2'], { count: 1, concurrency: 2 });
     expect(rs.map((r) => [r.target, r.received])).toEqual([['127.0.0.3', 1], ['127.0.0.1', 1], ['127.0.0.2', 1]]);
-  });
-});
-
-describe('mapLimit', () => {
-  it('never runs more than the limit at once', async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapLimit([...Array(20).keys()], 3, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      return n * 2;
-    });
-    expect(peak).toBe(3);
-    expect(out).toEqual([...Array(20).keys()].map((n) => n * 2));
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/shared/duration.js';
 import { broadcastOf, hostAddresses, inSubnet, isIPv4, maskToPrefix, parseCidr, reverseName } from '../../src/shared/ipv4.js';
+import { limiter, mapLimit } from '../../src/shared/limit.js';
 import { closest } from '../../src/shared/suggest.js';
 import { sleep, waitFor } from '../../src/shared/wait.js';
 
@@ -58,5 +59,40 @@ describe('waiting', () => {
   it('waitFor throws, naming what it waited for, when the time is up', async () => {
     await expect(waitFor('the moon', () => undefined, { timeoutMs: 30, intervalMs: 5, detail: () => 'sky: cloudy' }))
       .rejects.toThrow(/^timed out after 30 ms waiting for the moon\nsky: cloudy$/);
+  });
+});
+
+describe('bounded concurrency', () => {
+  it('mapLimit never runs more than the limit at once, and keeps the input order', async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await mapLimit([...Array(20).keys()], 3, async (n) => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(5);
+      running--;
+      return n * 2;
+    });
+    expect(peak).toBe(3);
+    expect(out).toEqual([...Array(20).keys()].map((n) => n * 2));
+  });
+
+  it('one limiter bounds tasks from several lists together, and a failing task frees its place', async () => {
+    const run = limiter(2);
+    let running = 0;
+    let peak = 0;
+    const task = (fail: boolean) => run(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(5);
+      running--;
+      if (fail) throw new Error('boom');
+      return 'ok';
+    });
+    const a = Promise.allSettled([task(true), task(false), task(false)]);
+    const b = Promise.allSettled([task(false), task(true), task(false)]);
+    const outcomes = [...(await a), ...(await b)].map((o) => o.status);
+    expect(peak).toBe(2);
+    expect(outcomes).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
   });
 });

@@ -17,6 +17,7 @@ import { accessSync, constants, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { errorMessage } from '../../shared/errors.js';
 import { isIPv4, isInterfaceName } from '../../shared/ipv4.js';
+import { mapLimit } from '../../shared/limit.js';
 
 export interface PingOptions {
   /** Echo requests to send (default 3). */
@@ -302,20 +303,6 @@ export async function pingLinkMulticast(iface: string, opts: { signal?: AbortSig
   const run = await runPing('ff02::1', { count: 2, intervalMs: 1000, deadlineS: 1, timeoutMs: 1600, signal: opts.signal, iface, ipv6: true });
   const responders = [...new Set(run.parsed.replies.map((r) => r.from))];
   return { responders, ...(run.error ? { error: run.error } : {}) };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 function round1(n: number): number {
