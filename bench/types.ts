@@ -24,12 +24,8 @@ export interface BenchSection {
   notes?: string[];
 }
 
-export function median(samples: readonly number[]): number {
-  if (samples.length === 0) return Number.NaN;
-  const s = [...samples].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
+// Every section reports medians; the one definition is netdoctor's own (the DNS probe's latency).
+export { median } from '../src/shared/stats.js';
 
 /** Times `fn` `runs` times, sequentially, returning the samples in ms. */
 export async function timeRuns<T>(runs: number, fn: (i: number) => Promise<T>, check?: (r: T) => boolean): Promise<{ samplesMs: number[]; correct: boolean }> {

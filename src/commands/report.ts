@@ -13,7 +13,6 @@ import { History } from '../report/history.js';
 import {
   buildIncidentReport,
   findIncidents,
-  humanTime,
   type HistoryInfo,
   type IncidentListDocument,
   type IncidentSummary,
@@ -23,6 +22,7 @@ import { renderIncidentListMarkdown, renderMarkdown } from '../report/markdown.j
 import { formatDuration } from '../shared/duration.js';
 import { UsageError, UserError, errorMessage } from '../shared/errors.js';
 import { ExitCode } from '../shared/exit-codes.js';
+import { humanTime } from '../shared/time.js';
 import { VERSION } from '../program.js';
 
 export type ReportFormat = 'md' | 'html' | 'json';

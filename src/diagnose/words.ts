@@ -3,14 +3,6 @@ import type { Config } from '../config/resolve.js';
 import { isLinkLocal, isIPv4 } from '../shared/ipv4.js';
 import type { RuleContext } from './rule.js';
 
-/** 6000 → "6 s", 3120 → "3.1 s", 850 → "850 ms". */
-export function seconds(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return 'an unknown time';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 100) / 10;
-  return `${Number.isInteger(s) ? s.toFixed(0) : s.toFixed(1)} s`;
-}
-
 /** ["a"] → "a"; ["a","b","c"] → "a, b and c". */
 export function listing(items: readonly string[], last = 'and'): string {
   if (items.length <= 1) return items[0] ?? '';

@@ -25,6 +25,7 @@
  * probe's handshake to that name is what tells whether it leads home.
  */
 import { redactUrl, redactUrlsIn } from '../shared/redact.js';
+import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
 import { inSubnet, isIPv4, isPrivate, SHARED_CGNAT } from '../shared/ipv4.js';
 import { entryFor, readCachePathFromConf, readDdclientCache, type DdclientEntry } from './net/ddclient.js';
@@ -426,7 +427,7 @@ function emitDdclient(ctx: ProbeContext, d: DdclientOutcome, published: string[]
         ...(e.ip && published.length ? { matchesPublished: published.includes(e.ip) } : {}),
         ...(e.ip && publicIp ? { matchesPublic: e.ip === publicIp } : {}),
       };
-      const when = ageS !== undefined ? `${humanAge(ageS)} ago` : 'at an unknown time';
+      const when = ageS !== undefined ? `${formatDuration(ageS * 1000, { spaced: true })} ago` : 'at an unknown time';
       const contradicts = e.ip && publicIp && e.ip !== publicIp ? `; the public address is now ${publicIp}` : '';
       ctx.emit({
         check: 'ddclient', subject, status: 'ok', reason: 'read',
@@ -436,13 +437,6 @@ function emitDdclient(ctx: ProbeContext, d: DdclientOutcome, published: string[]
       });
     }
   }
-}
-
-function humanAge(s: number): string {
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86400)} days`;
 }
 
 // ---------------------------------------------------------------------------

@@ -16,8 +16,10 @@
  * parallel, never one after another.
  */
 import type { Config } from '../config/resolve.js';
+import { formatDuration } from '../shared/duration.js';
 import { isIPv4, reverseName } from '../shared/ipv4.js';
 import { limiter } from '../shared/limit.js';
+import { median } from '../shared/stats.js';
 import { queryDns, type DnsQueryOptions, type DnsResult } from './net/dns-client.js';
 import { answerValues, normalizeName, RCODE } from './net/dns-packet.js';
 import type { Observation, ObservationDraft, Probe, ProbeContext } from './types.js';
@@ -153,7 +155,7 @@ export function queryObservation(q: Question, r: DnsResult): ObservationDraft<Qu
     values.rcode = reply.rcode;
   }
   const what = `${q.name} ${q.type}`;
-  const ms = `${formatMs(r.latencyMs)}`;
+  const ms = formatDuration(r.latencyMs, { spaced: true, fine: true });
   const verdict = (status: 'ok' | 'fail' | 'error', reason: string, summary: string): ObservationDraft<QueryData> => {
     values.ok = status === 'ok' ? 1 : 0;
     return { check: 'query', subject, status, reason, summary, labels, values, data };
@@ -243,7 +245,7 @@ export function serverObservation(server: string, sources: Iterable<ServerSource
     return make('fail', 'unreachable', `${server} did not answer any of ${total} questions (${failing}): the server is silent or gone`);
   }
   if (okCount === total) {
-    return make('ok', 'healthy', `${server} answered all ${total} questions correctly (local ${local.ok}/${local.total}, external ${external.ok}/${external.total}), median ${formatMs(values.latency_ms)}`);
+    return make('ok', 'healthy', `${server} answered all ${total} questions correctly (local ${local.ok}/${local.total}, external ${external.ok}/${external.total}), median ${formatDuration(values.latency_ms, { spaced: true, fine: true })}`);
   }
   if (okCount === 0 && rcodeRefused === replied) {
     return make('fail', 'refused', `${server} answers but REFUSES every question (${rcodeRefused} of ${total}): it does not serve this client`);
@@ -262,17 +264,6 @@ function reasonsOf(queries: ReadonlyArray<ObservationDraft<QueryData>>, kind: Qu
   const counts: Record<string, number> = {};
   for (const q of queries) if (q.data!.kind === kind && q.status !== 'ok') counts[q.reason] = (counts[q.reason] ?? 0) + 1;
   return Object.entries(counts).map(([r, n]) => `${n} ${r}`).join(', ');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-function formatMs(ms: number | undefined): string {
-  if (ms === undefined) return '?';
-  return ms < 10 ? `${Math.round(ms * 10) / 10} ms` : `${Math.round(ms)} ms`;
 }
 
 async function run(ctx: ProbeContext): Promise<void> {

@@ -25,6 +25,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import type { HostConfig } from '../config/schema.js';
+import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
 import { compareIp, inSubnet, isLinkLocal, type Subnet } from '../shared/ipv4.js';
 import { NeighbourTableError, readNeighbours } from './net/neighbours.js';
@@ -263,7 +264,7 @@ function emitHost(
     ...(!searched ? { searched: false } : {}),
   };
   const where = subnet ? ` in ${subnet.cidr}` : '';
-  const rtt = rttMs !== undefined ? `, ${fmtMs(rttMs)}` : '';
+  const rtt = rttMs !== undefined ? `, ${formatDuration(rttMs, { spaced: true, fine: true })}` : '';
   const loss = lossPct !== undefined && lossPct > 0 && present ? `, ${lossPct}% loss` : '';
   const summary = {
     'at-expected': `${host.name} (${host.mac}) is at ${host.ip}${rtt}${loss}`,
@@ -324,8 +325,4 @@ function uniq<T>(items: readonly T[]): T[] {
 
 function clamp(n: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, n));
-}
-
-function fmtMs(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
 }

@@ -8,6 +8,7 @@
  * Everything is pinged at once (gateway, targets, the TTL-2 hop) under one
  * time budget, so the probe takes as long as its slowest echo, not the sum.
  */
+import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
 import { isIPv4 } from '../shared/ipv4.js';
 import { mapLimit } from '../shared/limit.js';
@@ -160,7 +161,7 @@ function echoObservation(check: 'gateway' | 'target', r: Echo, mac?: string): Ob
     status: up ? 'ok' : 'fail',
     reason: up ? 'reachable' : 'unreachable',
     summary: up
-      ? `${what} answers: ${fmtMs(r.avgRttMs)} average, ${r.lossPct}% loss`
+      ? `${what} answers: ${formatDuration(r.avgRttMs, { spaced: true, fine: true })} average, ${r.lossPct}% loss`
       : `${what} does not answer (${r.sent} echo requests, none answered${icmpError ? `; ${icmpError}` : ''}${r.error ? `; ${r.error}` : ''})`,
     labels: { ip: r.target },
     values: { ...(r.avgRttMs !== undefined ? { rtt_ms: r.avgRttMs } : {}), loss_pct: r.lossPct },
@@ -198,9 +199,4 @@ async function gatewayMac(iface: string, ip: string, signal: AbortSignal): Promi
   } catch {
     return undefined;
   }
-}
-
-function fmtMs(ms: number | undefined): string {
-  if (ms === undefined) return '?';
-  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
 }

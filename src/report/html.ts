@@ -7,8 +7,8 @@
  */
 import type { Fix, Severity } from '../diagnose/types.js';
 import { formatDuration } from '../shared/duration.js';
+import { humanTime } from '../shared/time.js';
 import {
-  humanTime,
   worseLaneStatus,
   type FindingTimeline,
   type IncidentListDocument,

@@ -18,6 +18,7 @@ import { SEVERITY_ORDER } from '../diagnose/engine.js';
 import type { Finding, Fix, Severity } from '../diagnose/types.js';
 import { PROBE_NAMES, type ObservationStatus, type Vantage } from '../probes/types.js';
 import { formatDuration } from '../shared/duration.js';
+import { humanTime } from '../shared/time.js';
 import type { RunStatus } from '../shared/exit-codes.js';
 import type { FindingMark, History, RunMark, StoredRun } from './history.js';
 
@@ -202,10 +203,6 @@ export interface IncidentReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** `2026-11-25 13:58:55 UTC`: reports are read later and elsewhere, so the zone is always said. */
-export function humanTime(isoTime: string): string {
-  return isoTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-}
 const severityRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 const worse = (a: Severity, b: Severity): Severity => (severityRank(a) <= severityRank(b) ? a : b);
 const STATUS_RANK: Record<LaneStatus, number> = { none: 0, skipped: 1, ok: 2, error: 3, fail: 4 };

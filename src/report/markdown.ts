@@ -6,8 +6,8 @@
  */
 import type { Fix, Severity } from '../diagnose/types.js';
 import { formatDuration } from '../shared/duration.js';
+import { humanTime } from '../shared/time.js';
 import {
-  humanTime,
   type FindingTimeline,
   type IncidentListDocument,
   type IncidentReport,

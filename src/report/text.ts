@@ -10,6 +10,7 @@ import type { Finding, Fix, Severity } from '../diagnose/types.js';
 import type { Observation } from '../probes/types.js';
 import { formatDuration } from '../shared/duration.js';
 import type { RunStatus } from '../shared/exit-codes.js';
+import { humanTime } from '../shared/time.js';
 import type { CheckReport } from './json.js';
 
 export interface TextOptions {
@@ -67,7 +68,7 @@ export function renderText(report: CheckReport, opts: TextOptions = {}): string 
   const explained = report.findings.filter((f) => !f.root);
 
   // The status line first: Nagios and Icinga show a plugin's first line as the service's status.
-  const when = report.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  const when = humanTime(report.startedAt);
   out.push(paint('bold', paint(STATUS_STYLE[report.status], statusLine(report.status, causes.length, explained.length, unknowns.length))));
   out.push(paint('dim', `netdoctor ${report.netdoctor} · ${report.site} · ${report.vantage} · ${when} · ${formatDuration(report.durationMs)}`));
 

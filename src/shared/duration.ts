@@ -25,27 +25,46 @@ export function parseDuration(text: string | number): number | undefined {
   return Number.isFinite(ms) ? Math.round(ms) : undefined;
 }
 
-/** Short human form: 850ms, 2.5s, 3m20s, 2h5m, 3d4h. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+export interface DurationStyle {
+  /**
+   * Prose: a space before each unit, and `min` for minutes ("850 ms", "3.1 s",
+   * "5 min 20 s"). Default: the compact form of figures and flags ("850ms",
+   * "3.1s", "5m20s"), which reads back through {@link parseDuration}.
+   */
+  spaced?: boolean;
+  /** Latencies: under 10 ms, two significant digits ("0.043ms", "2.5ms") instead of whole milliseconds. */
+  fine?: boolean;
+}
+
+const PARTS: ReadonlyArray<[size: number, unit: string, spacedUnit: string]> = [
+  [86_400_000, 'd', 'd'],
+  [3_600_000, 'h', 'h'],
+  [60_000, 'm', 'min'],
+  [1000, 's', 's'],
+];
+
+/**
+ * Short human form: 850ms, 2.5s, 3m20s, 2h5m, 3d4h (at most two units);
+ * `?` when the time is not known (undefined, NaN).
+ */
+export function formatDuration(ms: number | undefined, style: DurationStyle = {}): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '?';
+  if (ms < 0) return `-${formatDuration(-ms, style)}`;
+  const sep = style.spaced ? ' ' : '';
+  if (style.fine && ms < 10) return `${Number(ms.toPrecision(2))}${sep}ms`;
+  if (ms < 1000) return `${Math.round(ms)}${sep}ms`;
   if (ms < 60_000) {
     const s = ms / 1000;
-    return `${s < 10 ? s.toFixed(1).replace(/\.0$/, '') : Math.round(s)}s`;
+    return `${s < 10 ? s.toFixed(1).replace(/\.0$/, '') : Math.round(s)}${sep}s`;
   }
-  const parts: Array<[number, string]> = [
-    [86_400_000, 'd'],
-    [3_600_000, 'h'],
-    [60_000, 'm'],
-    [1000, 's'],
-  ];
   let rest = Math.round(ms / 1000) * 1000;
   const out: string[] = [];
-  for (const [size, unit] of parts) {
+  for (const [size, unit, spacedUnit] of PARTS) {
     if (rest >= size) {
-      out.push(`${Math.floor(rest / size)}${unit}`);
+      out.push(`${Math.floor(rest / size)}${sep}${style.spaced ? spacedUnit : unit}`);
       rest %= size;
     }
     if (out.length === 2) break;
   }
-  return out.join('');
+  return out.join(sep);
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/shared/duration.js';
 import { broadcastOf, hostAddresses, inSubnet, isIPv4, maskToPrefix, parseCidr, reverseName } from '../../src/shared/ipv4.js';
 import { limiter, mapLimit } from '../../src/shared/limit.js';
+import { median } from '../../src/shared/stats.js';
 import { closest } from '../../src/shared/suggest.js';
+import { humanTime } from '../../src/shared/time.js';
 import { sleep, waitFor } from '../../src/shared/wait.js';
 
 describe('durations', () => {
@@ -11,7 +13,20 @@ describe('durations', () => {
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it.each(['', 'fast', '2 sec', '-1s', '1e3s'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
   it('formats for people', () => {
-    expect([850, 2500, 200_000, 7_500_000].map(formatDuration)).toEqual(['850ms', '2.5s', '3m20s', '2h5m']);
+    expect([850, 2500, 200_000, 7_500_000].map((ms) => formatDuration(ms))).toEqual(['850ms', '2.5s', '3m20s', '2h5m']);
+  });
+  it('formats for prose with spaces, latencies with sub-millisecond precision, and says ? when unknown', () => {
+    expect([850, 6000, 3120, 200_000, 7_500_000].map((ms) => formatDuration(ms, { spaced: true }))).toEqual(['850 ms', '6 s', '3.1 s', '3 min 20 s', '2 h 5 min']);
+    expect([0.0432, 0.4, 2.53, 42.4, 1234].map((ms) => formatDuration(ms, { fine: true }))).toEqual(['0.043ms', '0.4ms', '2.5ms', '42ms', '1.2s']);
+    expect(formatDuration(2.53, { spaced: true, fine: true })).toBe('2.5 ms');
+    expect([undefined, Number.NaN].map((ms) => formatDuration(ms))).toEqual(['?', '?']);
+  });
+  it('times of day in UTC, saying so', () => {
+    expect(humanTime('2026-11-25T13:58:55.123Z')).toBe('2026-11-25 13:58:55 UTC');
+    expect(humanTime('2026-11-25T13:58:55Z')).toBe('2026-11-25 13:58:55 UTC');
+  });
+  it('medians', () => {
+    expect([median([3, 1, 2]), median([4, 1, 3, 2]), median([])]).toEqual([2, 2.5, Number.NaN]);
   });
 });
 

@@ -3,12 +3,13 @@
  * things. In the seed's outage the router's DHCP server stopped; everything
  * else followed from that.
  */
+import { formatDuration } from '../../shared/duration.js';
 import { isLinkLocal, maskToPrefix } from '../../shared/ipv4.js';
 import { PI_IFACE, dnsmasqTakeOverFix, dhcpcdStaticFix, nmcliStaticFix, routerDhcpOnFix } from '../fixes.js';
 import { dataOf, listOf, type DhcpOfferData, type DhcpSummaryData } from '../observed.js';
 import type { ExplainEdge, FindingDraft, Rule, RuleContext } from '../rule.js';
 import type { Fix } from '../types.js';
-import { ipName, listing, seconds } from '../words.js';
+import { ipName, listing } from '../words.js';
 
 function ifaceOf(ctx: RuleContext, labels: Record<string, string>, data: { iface?: string }): string {
   return labels.iface ?? data.iface ?? ctx.config.interface ?? 'lan';
@@ -38,9 +39,9 @@ const serverMissing: Rule = {
       id: 'dhcp-server-missing',
       labels: { iface },
       severity: 'critical',
-      title: `DHCP server missing on ${iface}: nobody answered in ${seconds(windowMs)}`,
+      title: `DHCP server missing on ${iface}: nobody answered in ${formatDuration(windowMs, { spaced: true })}`,
       explanation:
-        `netdoctor broadcast a DHCP discover on ${iface} (asking for an offer, taking no lease) and waited ${seconds(windowMs)}: no DHCP server answered. ` +
+        `netdoctor broadcast a DHCP discover on ${iface} (asking for an offer, taking no lease) and waited ${formatDuration(windowMs, { spaced: true })}: no DHCP server answered. ` +
         (expected.length
           ? `${listing(expected.map((ip) => (ip === config.router.ip ? `The router (${ip})` : ipName(ctx, ip))))} ${expected.length > 1 ? 'are the DHCP servers' : 'is the DHCP server'} netdoctor expects (dhcp.servers). `
           : '') +
@@ -108,11 +109,11 @@ const unexpectedServer: Rule = {
         title: `Unexpected DHCP server ${server} on ${iface}: it hands out ${hands}`,
         explanation:
           `Besides ${ctx.config.dhcp.servers.length ? listing(ctx.config.dhcp.servers.map((ip) => (ip === ctx.config.router.ip ? `the router (${ip})` : ip))) : 'the expected server'}, ${server}${d.sourceMac ? ` (MAC ${d.sourceMac}${owner ? `, which is ${owner.name}` : ''})` : ''} answered netdoctor's DHCP discover` +
-          `${offerMs !== undefined ? ` in ${seconds(offerMs)}` : ''}, offering ${d.offeredIp ?? 'an address'} with ${hands}` +
+          `${offerMs !== undefined ? ` in ${formatDuration(offerMs, { spaced: true })}` : ''}, offering ${d.offeredIp ?? 'an address'} with ${hands}` +
           (harmful
             ? `, where devices should get ${[wanted.router.length ? `gateway ${listing(wanted.router)}` : '', wanted.dns.length ? `DNS ${listing(wanted.dns)}` : ''].filter(Boolean).join(' and ')}. `
             : '. ') +
-          `Devices take whichever offer arrives first${faster ? `, and it answers faster than ${good ? good.labels.server ?? 'the expected server' : 'the expected server'} (${seconds(offerMs!)} against ${seconds(goodMs!)}), so most will take its offer` : ''}; ` +
+          `Devices take whichever offer arrives first${faster ? `, and it answers faster than ${good ? good.labels.server ?? 'the expected server' : 'the expected server'} (${formatDuration(offerMs!, { spaced: true })} against ${formatDuration(goodMs!, { spaced: true })}), so most will take its offer` : ''}; ` +
           (harmful
             ? 'those that do end up behind the wrong gateway and DNS server, at random and differently after each renewal.'
             : 'it hands out the same gateway and DNS, but two servers lease from the same addresses and can give one address to two devices.'),

@@ -43,13 +43,8 @@ const fig = (tone: Tone, ...parts: Array<string | [string, Tone]>): Figure => ({
   line: parts.map((p) => (typeof p === 'string' ? seg(p, tone === 'muted' ? 'muted' : undefined) : seg(p[0], p[1]))),
 });
 
-/** `2ms`, `0.4ms`, `3.1s`. */
-export function ms(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) return '';
-  if (n < 1) return `${Number(n.toPrecision(1))}ms`;
-  if (n < 10) return `${Number(n.toFixed(1))}ms`;
-  return formatDuration(n);
-}
+/** A time for a figure (`0.43ms`, `2.5ms`, `3.1s`); nothing when it was not measured. */
+const latency = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '' : formatDuration(n, { fine: true }));
 
 /** "cannot bind UDP port 68 (EACCES): run as root…" → "cannot bind UDP port 68 (EACCES)". */
 export function headOf(summary: string): string {
@@ -84,7 +79,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     const offers = obs.filter((o) => o.check === 'offer');
     for (const o of offers) {
       const server = o.labels.server ?? o.subject;
-      const when = ms(o.values.offer_ms);
+      const when = latency(o.values.offer_ms);
       if (o.status === 'ok') out.push(fig('ok', `${server} answered${when ? ` in ${when}` : ''}`));
       else out.push(fig('critical', `${server} unexpected server${when ? `, ${when}` : ''}`));
     }
@@ -126,17 +121,17 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     const out: Figure[] = [];
     for (const o of obs.filter((x) => x.check === 'gateway')) {
       const ip = o.labels.ip ?? o.subject;
-      out.push(o.status === 'ok' ? fig('ok', `gateway ${ip} ${ms(o.values.rtt_ms)}`.trim()) : fig('critical', `gateway ${ip} unreachable`));
+      out.push(o.status === 'ok' ? fig('ok', `gateway ${ip} ${latency(o.values.rtt_ms)}`.trim()) : fig('critical', `gateway ${ip} unreachable`));
     }
     const summary = obs.find((x) => x.check === 'summary');
     const targets = obs.filter((x) => x.check === 'target');
     const fastest = targets.filter((t) => t.status === 'ok' && t.values.rtt_ms !== undefined).sort((a, b) => a.values.rtt_ms - b.values.rtt_ms)[0];
     if (summary) {
       const n = `${summary.values.reachable ?? '?'}/${summary.values.targets ?? '?'}`;
-      if (summary.status === 'ok') out.push(fig('ok', `internet up (${n}${fastest ? `, ${ms(fastest.values.rtt_ms)}` : ''})`));
+      if (summary.status === 'ok') out.push(fig('ok', `internet up (${n}${fastest ? `, ${latency(fastest.values.rtt_ms)}` : ''})`));
       else out.push(fig('critical', `internet down (${n} targets answer)`));
     } else {
-      for (const t of targets) out.push(t.status === 'ok' ? fig('ok', `${t.subject} ${ms(t.values.rtt_ms)}`) : fig('critical', `${t.subject} unreachable`));
+      for (const t of targets) out.push(t.status === 'ok' ? fig('ok', `${t.subject} ${latency(t.values.rtt_ms)}`) : fig('critical', `${t.subject} unreachable`));
     }
     return out;
   },
@@ -151,7 +146,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
       const count = total !== undefined ? ` ${answered}/${total} answered` : '';
       switch (o.reason) {
         case 'healthy':
-          out.push(fig('ok', `${s}${count}${o.values.latency_ms !== undefined ? `, ${ms(o.values.latency_ms)}` : ''}`));
+          out.push(fig('ok', `${s}${count}${o.values.latency_ms !== undefined ? `, ${latency(o.values.latency_ms)}` : ''}`));
           break;
         case 'unreachable':
           out.push(fig('critical', `${s} silent${total !== undefined ? ` (0/${total})` : ''}`));
@@ -193,7 +188,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
       const roles = [...new Set(group.map((g) => roleOf(g)))].join(', ');
       const where = `${o.labels.address ?? o.subject.split(':')[0]}:${o.labels.port ?? ''}`.replace(/:$/, '');
       const who = roles ? `${roles} ${where}` : where;
-      if (o.status === 'ok') out.push(fig('ok', `${who} answered${o.values.rtt_ms !== undefined ? ` ${ms(o.values.rtt_ms)}` : ''}`));
+      if (o.status === 'ok') out.push(fig('ok', `${who} answered${o.values.rtt_ms !== undefined ? ` ${latency(o.values.rtt_ms)}` : ''}`));
       else if (o.reason === 'refused') out.push(fig('critical', `${who} refused`));
       else if (o.reason === 'host-unreachable') out.push(fig('critical', `${who} no host`));
       else if (o.reason === 'no-reply') out.push(fig('unknown', `${who} silent (tls-auth?)`));
