@@ -24,6 +24,7 @@ import type { Observation } from '../probes/types.js';
 import { formatDuration } from '../shared/duration.js';
 import { ConfigError, UserError, errorMessage } from '../shared/errors.js';
 import { compareIp, inSubnet, isIPv4, subnetOf, type Subnet } from '../shared/ipv4.js';
+import { plural } from '../shared/text.js';
 
 export interface InitOptions {
   output?: string;
@@ -211,7 +212,7 @@ function describeDiscovered(d: Discovered): string[] {
     `gateway    ${d.machine.gateway ?? 'none'}`,
     `resolvers  ${d.machine.resolvers.length ? d.machine.resolvers.join(', ') : 'none in /etc/resolv.conf'}`,
   ];
-  if (d.iface) lines.push(`neighbours ${d.neighbourError ? `unreadable (${d.neighbourError})` : `${d.neighbours.length} device${d.neighbours.length === 1 ? '' : 's'} in ${d.iface}'s neighbour table`}`);
+  if (d.iface) lines.push(`neighbours ${d.neighbourError ? `unreadable (${d.neighbourError})` : `${plural(d.neighbours.length, 'device')} in ${d.iface}'s neighbour table`}`);
   if (d.ddclient) lines.push(`ddclient   cache at ${d.ddclient.path}${d.ddclient.host ? ` (updates ${d.ddclient.host})` : ''}`);
   return lines;
 }
@@ -225,7 +226,7 @@ export function scanQuestion(d: Discovered): string | undefined {
 
 function describeScan(s: ScanFindings): string[] {
   const lines: string[] = [];
-  lines.push(`scan       ${s.alive.length} device${s.alive.length === 1 ? '' : 's'} answered`);
+  lines.push(`scan       ${plural(s.alive.length, 'device')} answered`);
   if (s.dhcp.length === 0) lines.push('dhcp       no DHCP server answered');
   for (const o of s.dhcp) lines.push(`dhcp       ${o.serverId} hands out gateway ${o.router.join(', ') || 'none'}, DNS ${o.dns.join(', ') || 'none'}`);
   for (const n of s.notes) lines.push(`note       ${n}`);

@@ -22,6 +22,7 @@ import { renderIncidentListMarkdown, renderMarkdown } from '../report/markdown.j
 import { formatDuration } from '../shared/duration.js';
 import { UsageError, UserError, errorMessage } from '../shared/errors.js';
 import { ExitCode } from '../shared/exit-codes.js';
+import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
 import { VERSION } from '../program.js';
 
@@ -69,7 +70,7 @@ export async function run(opts: ReportOptions): Promise<number> {
       const listed = opts.since !== undefined ? incidents.filter(inStretch) : incidents;
       const doc: IncidentListDocument = { netdoctor: VERSION, generatedAt, history: info, incidents: listed };
       const text = format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : format === 'html' ? renderIncidentListHtml(doc) : renderIncidentListMarkdown(doc);
-      writeOutput(text, opts.output, `the list of ${listed.length} incident${listed.length === 1 ? '' : 's'}`);
+      writeOutput(text, opts.output, `the list of ${plural(listed.length, 'incident')}`);
       return ExitCode.ok;
     }
 

@@ -17,13 +17,15 @@
 import type { Config } from '../config/resolve.js';
 import { PROBE_NAMES, type Observation, type ProbeName } from '../probes/types.js';
 import { errorMessage } from '../shared/errors.js';
+import { headOf } from '../shared/text.js';
 import type { RunStatus } from '../shared/exit-codes.js';
 import { setcapFix } from './fixes.js';
 import { FAMILIES, makeContext, type ExplainEdge, type Family, type FindingDraft, type Rule } from './rule.js';
 import type { Diagnosis, Finding, Fix, Severity } from './types.js';
 
 export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'warning', 'unknown', 'info'];
-const severityRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
+/** 0 for the worst (critical), growing as it gets milder. */
+export const severityRank = (s: Severity): number => SEVERITY_ORDER.indexOf(s);
 
 /** `id{label=value,…}` with labels sorted (`wan-down{}` without labels); values that would be ambiguous are quoted. */
 export function findingKey(id: string, labels: Record<string, string>): string {
@@ -57,12 +59,6 @@ const PROBE_TOPIC: Record<ProbeName, string> = {
   vpn: 'VPN',
   ddns: 'DDNS name',
 };
-
-/** The head of a probe's summary, for a title: "cannot bind UDP port 68 (EACCES): run as root…" → "cannot bind UDP port 68 (EACCES)". */
-function headOf(summary: string): string {
-  const m = /^(.{15,}?)(: |; )/.exec(summary);
-  return m ? m[1] : summary;
-}
 
 const OUT_OF_SCOPE_REASONS = new Set(['not-selected', 'other-vantage', 'not-configured', 'not-run']);
 

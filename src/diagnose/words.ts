@@ -9,10 +9,6 @@ export function listing(items: readonly string[], last = 'and'): string {
   return `${items.slice(0, -1).join(', ')} ${last} ${items[items.length - 1]}`;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** "192.168.1.10 (pi-dns)" when the address is an inventory host's, else the address. */
 export function ipName(ctx: RuleContext, ip: string): string {
   const h = ctx.hostByIp(ip);

@@ -7,6 +7,7 @@
  */
 import type { Fix, Severity } from '../diagnose/types.js';
 import { formatDuration } from '../shared/duration.js';
+import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
 import {
   worseLaneStatus,
@@ -118,7 +119,7 @@ function incidentHtml(r: IncidentReport): string {
   const bad = r.runCounts.critical + r.runCounts.warning;
   const total = bad + r.runCounts.ok + r.runCounts.unknown;
   const what = roots.length > 0 ? roots.map((f) => `${esc(f.title)} <span class="sev-${f.severity}">(${f.severity})</span>`).join('; ') : esc(inc.title);
-  const followed = symptoms.length > 0 ? ` ${symptoms.length} more finding${symptoms.length === 1 ? '' : 's'} followed from ${roots.length === 1 ? 'it' : 'them'}.` : '';
+  const followed = symptoms.length > 0 ? ` ${plural(symptoms.length, 'more finding')} followed from ${roots.length === 1 ? 'it' : 'them'}.` : '';
   const began = inc.previousRunAt
     ? `Began between ${esc(humanTime(inc.previousRunAt))} (the last run before, which did not see it) and ${esc(humanTime(inc.startedAt))} (the first run that did).`
     : `Already there at the first run in the history, ${esc(humanTime(inc.startedAt))}.`;
@@ -166,11 +167,11 @@ function incidentHtml(r: IncidentReport): string {
   parts.push(`<section><h2>Root cause${roots.length === 1 ? '' : 's'} and how netdoctor knows</h2>`);
   if (roots.length === 0) parts.push('<p>netdoctor found no root cause: every bad finding was, at some point, explained by another. See the open questions.</p>');
   for (const f of roots) {
-    const span = f.firstSeenAt === f.lastSeenAt ? `once, at ${esc(humanTime(f.firstSeenAt))}` : `in ${f.runs} run${f.runs === 1 ? '' : 's'} from ${esc(humanTime(f.firstSeenAt))} to ${esc(humanTime(f.lastSeenAt))}`;
+    const span = f.firstSeenAt === f.lastSeenAt ? `once, at ${esc(humanTime(f.firstSeenAt))}` : `in ${plural(f.runs, 'run')} from ${esc(humanTime(f.firstSeenAt))} to ${esc(humanTime(f.lastSeenAt))}`;
     const leads = symptoms.filter((s) => s.rootKeys.includes(f.key)).length;
     parts.push(`<h3><span class="sev-${f.severity}">${MARK[f.severity]}</span> ${esc(f.title)}</h3><p>${esc(f.explanation)}</p>`);
     parts.push(
-      `<p><strong>How netdoctor knows:</strong> it was seen ${span}, and no other finding explained it in any of them${leads ? `; ${leads} finding${leads === 1 ? '' : 's'} followed from it` : ''}. ` +
+      `<p><strong>How netdoctor knows:</strong> it was seen ${span}, and no other finding explained it in any of them${leads ? `; ${plural(leads, 'finding')} followed from it` : ''}. ` +
         `The observations it rests on, as run ${f.evidenceRunId} recorded them:</p>`,
     );
     parts.push(f.evidence.length === 0 ? '<p class="note">(this finding cites no observation)</p>' : `<ul>${f.evidence.map((e) => `<li><code>${esc(e.id)}</code> — <strong>${esc(e.status)}</strong> (${esc(e.reason)}): ${esc(e.summary)}</li>`).join('')}</ul>`);

@@ -14,12 +14,13 @@
  * the findings of that incident's runs and the observations of at most
  * {@link MAX_OBSERVATION_RUNS} of them — never the rest of the history.
  */
-import { SEVERITY_ORDER } from '../diagnose/engine.js';
+import { SEVERITY_ORDER, severityRank } from '../diagnose/engine.js';
 import type { Finding, Fix, Severity } from '../diagnose/types.js';
 import { PROBE_NAMES, type ObservationStatus, type Vantage } from '../probes/types.js';
 import { formatDuration } from '../shared/duration.js';
-import { humanTime } from '../shared/time.js';
 import type { RunStatus } from '../shared/exit-codes.js';
+import { plural } from '../shared/text.js';
+import { humanTime } from '../shared/time.js';
 import type { FindingMark, History, RunMark, StoredRun } from './history.js';
 
 /** Healthy runs in a row that end an incident. */
@@ -203,7 +204,6 @@ export interface IncidentReport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const severityRank = (s: Severity) => SEVERITY_ORDER.indexOf(s);
 const worse = (a: Severity, b: Severity): Severity => (severityRank(a) <= severityRank(b) ? a : b);
 const STATUS_RANK: Record<LaneStatus, number> = { none: 0, skipped: 1, ok: 2, error: 3, fail: 4 };
 
@@ -605,7 +605,7 @@ function openQuestions(
   }
   for (const f of findings) {
     if (f.role === 'unknown') {
-      out.push({ kind: 'unknown', key: f.key, text: `Could not be judged in ${f.runs} run${f.runs === 1 ? '' : 's'} (${humanTime(f.firstSeenAt)} to ${humanTime(f.lastSeenAt)}): ${f.title}` });
+      out.push({ kind: 'unknown', key: f.key, text: `Could not be judged in ${plural(f.runs, 'run')} (${humanTime(f.firstSeenAt)} to ${humanTime(f.lastSeenAt)}): ${f.title}` });
       continue;
     }
     if (f.role !== 'symptom') continue;

@@ -6,6 +6,7 @@
  */
 import type { Fix, Severity } from '../diagnose/types.js';
 import { formatDuration } from '../shared/duration.js';
+import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
 import {
   type FindingTimeline,
@@ -64,7 +65,7 @@ export function renderMarkdown(doc: ReportDocument): string {
 
 export function noIncidentsSentence(history: ReportDocument['history'], selection: string): string {
   const span = history.firstRunAt && history.lastRunAt ? ` from ${humanTime(history.firstRunAt)} to ${humanTime(history.lastRunAt)}` : '';
-  const runs = `${history.runs} run${history.runs === 1 ? '' : 's'}${span}`;
+  const runs = `${plural(history.runs, 'run')}${span}`;
   return selection === 'the last incident'
     ? `No incidents: the history holds ${runs}, and none of them was judged critical or warning.`
     : `No incidents in ${selection}: the history holds ${runs}, and none of those in ${selection} was judged critical or warning.`;
@@ -89,7 +90,7 @@ function incidentMarkdown(r: IncidentReport): string[] {
   const what = roots.length > 0
     ? roots.map((f) => `${md(f.title)} (${f.severity}${roots.length > 1 ? ', root cause' : ''})`).join('; ')
     : md(inc.title);
-  const followed = symptoms.length > 0 ? ` ${symptoms.length} more finding${symptoms.length === 1 ? '' : 's'} followed from ${roots.length === 1 ? 'it' : 'them'}.` : '';
+  const followed = symptoms.length > 0 ? ` ${plural(symptoms.length, 'more finding')} followed from ${roots.length === 1 ? 'it' : 'them'}.` : '';
   out.push(`- **What broke:** ${what}.${followed}`);
   const began = inc.previousRunAt
     ? `began between ${humanTime(inc.previousRunAt)} (the last run before, which did not see it) and ${humanTime(inc.startedAt)} (the first run that did)`
@@ -135,11 +136,11 @@ function incidentMarkdown(r: IncidentReport): string[] {
   if (roots.length === 0) out.push('', 'netdoctor found no root cause: every bad finding was, at some point, explained by another. See the open questions.');
   for (const f of roots) {
     out.push('', `### ${MARK[f.severity]} ${md(f.title)}`, '', md(f.explanation), '');
-    const span = f.firstSeenAt === f.lastSeenAt ? `once, at ${humanTime(f.firstSeenAt)}` : `in ${f.runs} run${f.runs === 1 ? '' : 's'} from ${humanTime(f.firstSeenAt)} to ${humanTime(f.lastSeenAt)}`;
+    const span = f.firstSeenAt === f.lastSeenAt ? `once, at ${humanTime(f.firstSeenAt)}` : `in ${plural(f.runs, 'run')} from ${humanTime(f.firstSeenAt)} to ${humanTime(f.lastSeenAt)}`;
     const leads = symptoms.filter((s) => s.rootKeys.includes(f.key));
     out.push(
       `**How netdoctor knows:** it was seen ${span}, and no other finding explained it in any of them` +
-        `${leads.length ? `; ${leads.length} finding${leads.length === 1 ? '' : 's'} followed from it` : ''}. ` +
+        `${leads.length ? `; ${plural(leads.length, 'finding')} followed from it` : ''}. ` +
         `The observations it rests on, as run ${f.evidenceRunId} recorded them at ${humanTime(f.firstSeenAt)}:`,
     );
     out.push('');
@@ -223,7 +224,7 @@ export function renderIncidentListMarkdown(doc: IncidentListDocument): string {
   const out: string[] = [];
   const h = doc.history;
   const span = h.firstRunAt && h.lastRunAt ? ` from ${humanTime(h.firstRunAt)} to ${humanTime(h.lastRunAt)}` : '';
-  out.push(`# Incidents: ${doc.incidents.length}`, '', `In the run history ${md(h.path)}: ${h.runs} run${h.runs === 1 ? '' : 's'}${span}.`, '');
+  out.push(`# Incidents: ${doc.incidents.length}`, '', `In the run history ${md(h.path)}: ${plural(h.runs, 'run')}${span}.`, '');
   if (doc.incidents.length === 0) {
     out.push('No run was judged critical or warning: nothing to report.');
     return `${out.join('\n')}\n`;

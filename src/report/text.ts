@@ -10,6 +10,7 @@ import type { Finding, Fix, Severity } from '../diagnose/types.js';
 import type { Observation } from '../probes/types.js';
 import { formatDuration } from '../shared/duration.js';
 import type { RunStatus } from '../shared/exit-codes.js';
+import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
 import type { CheckReport } from './json.js';
 
@@ -118,14 +119,14 @@ function titleLines(f: Finding, width: number, paint: (s: Style, t: string) => s
 }
 
 function statusLine(status: RunStatus, roots: number, explained: number, unknown: number): string {
-  const causes = `${roots} root cause${roots === 1 ? '' : 's'}`;
-  const follow = explained > 0 ? `; ${explained} more finding${explained === 1 ? '' : 's'} follow${explained === 1 ? 's' : ''} from ${roots === 1 ? 'it' : 'them'}` : '';
-  const open = unknown > 0 ? `; ${unknown} thing${unknown === 1 ? '' : 's'} could not be judged` : '';
+  const causes = plural(roots, 'root cause');
+  const follow = explained > 0 ? `; ${plural(explained, 'more finding')} follow${explained === 1 ? 's' : ''} from ${roots === 1 ? 'it' : 'them'}` : '';
+  const open = unknown > 0 ? `; ${plural(unknown, 'thing')} could not be judged` : '';
   switch (status) {
     case 'ok':
       return 'OK: nothing wrong found';
     case 'unknown':
-      return roots > 0 ? `UNKNOWN: ${causes}${follow}${open}` : `UNKNOWN: nothing wrong found, but ${unknown} thing${unknown === 1 ? '' : 's'} could not be judged`;
+      return roots > 0 ? `UNKNOWN: ${causes}${follow}${open}` : `UNKNOWN: nothing wrong found, but ${plural(unknown, 'thing')} could not be judged`;
     default:
       return `${status.toUpperCase()}: ${causes}${follow}${open}`;
   }

@@ -5,11 +5,12 @@
  */
 import type { Observation } from '../../probes/types.js';
 import { compareIp, isIPv4 } from '../../shared/ipv4.js';
+import { plural } from '../../shared/text.js';
 import { restartServiceFix } from '../fixes.js';
 import { dataOf, listOf, type DnsQueryData, type DnsServerData } from '../observed.js';
 import type { ExplainEdge, FindingDraft, Rule, RuleContext } from '../rule.js';
 import type { Fix } from '../types.js';
-import { ipName, listing, plural } from '../words.js';
+import { ipName, listing } from '../words.js';
 
 interface ServerView {
   server: string;

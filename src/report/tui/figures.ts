@@ -6,8 +6,10 @@
  * values first (the contract of docs/observations.md) and `data` only where
  * it adds something, so hand-written recordings show as well as live ones.
  */
+import { dataOf, type DdnsRecordData, type DhcpSummaryData, type HostData, type PublicIpData, type SweepData } from '../../diagnose/observed.js';
 import type { Observation, ProbeName } from '../../probes/types.js';
 import { formatDuration } from '../../shared/duration.js';
+import { headOf } from '../../shared/text.js';
 import { seg, type Line, type Tone } from './lines.js';
 
 export interface Figure {
@@ -46,13 +48,6 @@ const fig = (tone: Tone, ...parts: Array<string | [string, Tone]>): Figure => ({
 /** A time for a figure (`0.43ms`, `2.5ms`, `3.1s`); nothing when it was not measured. */
 const latency = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '' : formatDuration(n, { fine: true }));
 
-/** "cannot bind UDP port 68 (EACCES): run as root…" → "cannot bind UDP port 68 (EACCES)". */
-export function headOf(summary: string): string {
-  const m = /^(.{12,}?)(: |; )/.exec(summary);
-  return m ? m[1] : summary;
-}
-
-const data = <T>(o: Observation): Partial<T> => (o.data && typeof o.data === 'object' ? (o.data as Partial<T>) : {});
 
 const SKIP_WORDS: Record<string, string> = {
   'not-selected': 'skipped (--only/--skip)',
@@ -85,7 +80,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     }
     const summary = obs.find((o) => o.check === 'summary');
     if (summary && summary.status === 'fail' && summary.reason === 'no-offer') {
-      const window = data<{ windowMs: number }>(summary).windowMs;
+      const window = dataOf<DhcpSummaryData>(summary).windowMs;
       out.push(fig('critical', `no server answered${window ? ` in ${formatDuration(window)}` : ''}`));
     } else if (summary && offers.length === 0) {
       out.push(fig(summary.status === 'ok' ? 'ok' : 'critical', headOf(summary.summary)));
@@ -97,7 +92,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     const out: Figure[] = [];
     for (const o of obs.filter((x) => x.check === 'host')) {
       const name = o.labels.host ?? o.subject;
-      const d = data<{ actualIp: string; conflictMac: string; expectedIp: string }>(o);
+      const d = dataOf<HostData>(o);
       const actual = o.labels.actual ?? d.actualIp;
       const expected = o.labels.expected ?? d.expectedIp;
       if (o.status === 'ok') out.push(fig('ok', `${name} at ${expected ?? actual ?? '?'}`));
@@ -108,7 +103,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     }
     for (const o of obs.filter((x) => x.check === 'sweep')) {
       if (o.status === 'ok') {
-        const subnet = o.labels.subnet ?? data<{ subnet: string }>(o).subnet ?? o.subject;
+        const subnet = o.labels.subnet ?? dataOf<SweepData>(o).subnet ?? o.subject;
         out.push(fig('muted', `${o.values.alive ?? '?'} up on ${subnet}`));
       } else {
         out.push(fig('unknown', headOf(o.summary)));
@@ -203,7 +198,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
   ddns(obs) {
     const out: Figure[] = [];
     for (const o of obs.filter((x) => x.check === 'record')) {
-      const d = data<{ published: string[]; actual: string }>(o);
+      const d = dataOf<DdnsRecordData>(o);
       const published = o.labels.published ?? d.published?.join(', ');
       const actual = o.labels.actual ?? d.actual;
       if (o.status === 'ok') out.push(fig('ok', `${o.subject} = ${published ?? '?'}`));
@@ -211,7 +206,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
       else out.push(fig(o.status === 'error' ? 'unknown' : 'critical', `${o.subject}: ${o.reason}`));
     }
     for (const o of obs.filter((x) => x.check === 'public-ip')) {
-      const address = data<{ address: string }>(o).address;
+      const address = dataOf<PublicIpData>(o).address;
       out.push(o.status === 'ok' ? fig('muted', `public ${address ?? '?'}`) : fig('unknown', 'public address unknown'));
     }
     for (const o of obs.filter((x) => x.check === 'cgnat' && x.status === 'fail')) out.push(fig('critical', 'carrier-grade NAT'));

@@ -13,8 +13,9 @@ import type { Finding, Fix, Severity } from '../../diagnose/types.js';
 import type { Observation, ProbeName, Vantage } from '../../probes/types.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { RunStatus } from '../../shared/exit-codes.js';
+import { plural } from '../../shared/text.js';
 import { PROBE_LABEL, probeFigures } from './figures.js';
-import { clock, flowItems, lineWidth, plural, seg, wrapSegs, type Line, type Seg, type Tone } from './lines.js';
+import { clock, flowItems, lineWidth, seg, wrapSegs, type Line, type Seg, type Tone } from './lines.js';
 import { findingItems, formatEvery, selectedFinding, type FindingItem, type ProbeRow, type TuiState, type Viewport } from './state.js';
 
 export interface Size {

@@ -172,11 +172,6 @@ export function flowItems(items: readonly Line[], width: number, sep: Seg, first
   return lines;
 }
 
-/** `n thing` / `n things`. */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
-
 /** Local wall-clock time, `14:03:12`. */
 export function clock(ms: number): string {
   const d = new Date(ms);
