@@ -77,7 +77,13 @@ describe.skipIf(TMUX_MISSING !== undefined)('netdoctor demo in a terminal (tmux)
     tmux.resize(60, 30);
     // -J joins what the terminal had to wrap: a line drawn wider than the pane shows up longer than 60.
     const fits = () => tmux.capture(true).split('\n').every((l) => l.length <= 60);
-    const screen = await tmux.waitFor((s) => fits() && flat(s).includes(`› ✖ ${rootTitle}`), 'a redraw that fits 60 columns', 10_000);
+    // A whole frame: under load a capture can land while the redraw is still being written, header not yet there.
+    const once = (s: string, re: RegExp) => s.match(re)?.length === 1;
+    const screen = await tmux.waitFor(
+      (s) => fits() && flat(s).includes(`› ✖ ${rootTitle}`) && once(s, /netdoctor ·/g) && once(s, /↑↓ select/g),
+      'one whole redraw that fits 60 columns',
+      10_000,
+    );
     for (const line of tmux.capture(true).split('\n')) expect(line.length, line).toBeLessThanOrEqual(60);
     // One frame only: the 100-column one was cleared, not left beneath or beside the new one.
     expect(screen.match(/netdoctor ·/g)?.length).toBe(1);
