@@ -11,7 +11,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, typ
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../shared/errors.js';
 import { inSubnet, parseCidr, type Subnet } from '../shared/ipv4.js';
-import { closest } from '../shared/suggest.js';
+import { didYouMean } from '../shared/suggest.js';
 import { readMachineFacts, type MachineFacts } from './machine.js';
 import { configSchema, type ConfigFile } from './schema.js';
 import { resolveConfig, type Config } from './resolve.js';
@@ -175,14 +175,11 @@ function describeIssue(iss: z.core.$ZodIssue, raw: unknown, locate: Locate): Con
   switch (iss.code) {
     case 'unrecognized_keys': {
       const known = knownKeysAt(path);
-      return iss.keys.map((key) => {
-        const guess = closest(key, known);
-        return {
-          ...locate(path, key),
-          path: formatPath([...path, key]),
-          message: `is not a known key${guess ? ` (did you mean "${guess}"?)` : ''}; valid keys here: ${known.join(', ')}`,
-        };
-      });
+      return iss.keys.map((key) => ({
+        ...locate(path, key),
+        path: formatPath([...path, key]),
+        message: `is not a known key${didYouMean(key, known)}; valid keys here: ${known.join(', ')}`,
+      }));
     }
     case 'invalid_type': {
       if (value === undefined) {
@@ -259,9 +256,8 @@ function crossCheck(cfg: ConfigFile): CrossIssue[] {
 
   const names = hosts.map((h) => h.name);
   if (cfg.vpn?.host !== undefined && !names.includes(cfg.vpn.host)) {
-    const guess = closest(cfg.vpn.host, names);
     add(['vpn', 'host'], cfg.vpn.host,
-      `is not the name of a host in hosts${guess ? ` (did you mean "${guess}"?)` : ''}; ${names.length ? `known hosts: ${names.join(', ')}` : 'add the VPN machine under hosts first'}`);
+      `is not the name of a host in hosts${didYouMean(cfg.vpn.host, names)}; ${names.length ? `known hosts: ${names.join(', ')}` : 'add the VPN machine under hosts first'}`);
   }
 
   const { subnet, from } = lanSubnet(cfg);
