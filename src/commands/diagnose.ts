@@ -16,6 +16,7 @@ import { diagnose } from '../diagnose/index.js';
 import { buildCheckReport, configFromRun, readSavedRun } from '../report/json.js';
 import { VERSION } from '../version.js';
 import { renderText } from '../report/text.js';
+import { colorWanted } from '../report/tui/terminal.js';
 import { exitCodeFor } from '../shared/exit-codes.js';
 import { UserError } from '../shared/errors.js';
 import { didYouMean } from '../shared/suggest.js';
@@ -35,8 +36,7 @@ export async function run(opts: DiagnoseOptions): Promise<number> {
   const config = configPath === undefined && run.config ? configFromRun(run.config, opts.fromJson) : loadConfig({ configPath });
   const report = buildCheckReport(VERSION, config, run, diagnose(run.observations, config));
   if (run.site && !opts.config) report.site = run.site;
-  const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color }));
+  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: colorWanted() }));
   return exitCodeFor(report.status);
 }
 

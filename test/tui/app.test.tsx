@@ -274,10 +274,13 @@ describe('leaving nothing behind', () => {
 });
 
 describe('colour', () => {
-  it('is off with NO_COLOR set to anything and with TERM=dumb, on otherwise', () => {
-    expect(colorWanted({ TERM: 'xterm-256color' })).toBe(true);
-    expect(colorWanted({ TERM: 'xterm-256color', NO_COLOR: '1' })).toBe(false);
-    expect(colorWanted({ TERM: 'xterm-256color', NO_COLOR: '' })).toBe(true);
-    expect(colorWanted({ TERM: 'dumb' })).toBe(false);
+  it('is off with NO_COLOR set to anything, with TERM=dumb and off a terminal, on otherwise', () => {
+    const tty = { isTTY: true };
+    expect(colorWanted(tty, { TERM: 'xterm-256color' })).toBe(true);
+    expect(colorWanted(tty, { TERM: 'xterm-256color', NO_COLOR: '1' })).toBe(false);
+    expect(colorWanted(tty, { TERM: 'xterm-256color', NO_COLOR: '' })).toBe(true);
+    expect(colorWanted(tty, { TERM: 'dumb' })).toBe(false);
+    expect(colorWanted({ isTTY: false }, { TERM: 'xterm-256color' })).toBe(false);
+    expect(colorWanted({}, { TERM: 'xterm-256color' })).toBe(false);
   });
 });

@@ -31,7 +31,7 @@ export interface StartOptions {
  */
 export async function startTui(opts: StartOptions): Promise<ExitReason> {
   const instance = render(
-    <App source={opts.source} info={opts.info} refreshMs={opts.refreshMs} firstRun={opts.firstRun} auto={opts.auto} color={colorWanted(opts.env)} />,
+    <App source={opts.source} info={opts.info} refreshMs={opts.refreshMs} firstRun={opts.firstRun} auto={opts.auto} color={colorWanted(opts.stdout ?? process.stdout, opts.env)} />,
     { stdin: opts.stdin ?? process.stdin, stdout: opts.stdout ?? process.stdout, exitOnCtrlC: true, patchConsole: true },
   );
   const stop = () => instance.unmount();

@@ -1,6 +1,7 @@
 /**
- * Whether the interactive UI can run here, decided before ink is loaded:
- * commands fall back to plain text when it cannot.
+ * What the terminal allows, decided before ink is loaded (this module imports
+ * nothing, so `check` and `diagnose` use it without pulling in the UI):
+ * whether the interactive UI can run, and whether to paint in colour.
  */
 
 /** ink's own test (is-in-ci): in CI it draws nothing until the app exits, so a live UI would show a blank screen. */
@@ -22,7 +23,11 @@ export function whyNotInteractive(
   return undefined;
 }
 
-/** Paint in colour unless NO_COLOR is set to anything non-empty (no-color.org) or the terminal is dumb. */
-export function colorWanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !(env.NO_COLOR !== undefined && env.NO_COLOR !== '') && env.TERM !== 'dumb';
+/**
+ * The one rule for colour, for the UI and the plain text alike: only on a
+ * terminal, and not when NO_COLOR is set to anything non-empty (no-color.org)
+ * or the terminal is dumb.
+ */
+export function colorWanted(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !(env.NO_COLOR !== undefined && env.NO_COLOR !== '') && env.TERM !== 'dumb';
 }
