@@ -24,7 +24,7 @@ import { UsageError, UserError, errorMessage } from '../shared/errors.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
-import { VERSION } from '../program.js';
+import { VERSION } from '../version.js';
 
 export type ReportFormat = 'md' | 'html' | 'json';
 
