@@ -12,13 +12,14 @@ import type { QueryData, ServerData } from '../../src/probes/dns.js';
 import type { Observation } from '../../src/probes/types.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { describeLab, type TestLab } from '../support/lab.js';
+import { finishedInTime, listObservations } from '../support/observations.js';
 
 const PI_DNS = '192.168.1.10';
 const PI_VPN = '192.168.1.20';
 
 function server(obs: Observation[], address: string): Observation<ServerData> {
   const o = obs.find((x) => x.probe === 'dns' && x.check === 'server' && x.subject === address);
-  if (!o) throw new Error(`no server observation for ${address}; got:\n${obs.map((x) => `${x.id} ${x.status}/${x.reason}: ${x.summary}`).join('\n')}`);
+  if (!o) throw new Error(`no server observation for ${address}; got:\n${listObservations(obs)}`);
   return o as Observation<ServerData>;
 }
 
@@ -26,11 +27,6 @@ function query(obs: Observation[], address: string, name: string, type: 'A' | 'P
   const o = obs.find((x) => x.probe === 'dns' && x.check === 'query' && x.subject === `${address}/${name}/${type}`);
   if (!o) throw new Error(`no query observation for ${address}/${name}/${type}`);
   return o as Observation<QueryData>;
-}
-
-/** The probe ended by itself: the runner did not have to cut it at the deadline. */
-function finishedInTime(obs: Observation[]): void {
-  expect(obs.filter((o) => o.check === 'probe').map((o) => `${o.status}/${o.reason}: ${o.summary}`)).toEqual([]);
 }
 
 describeLab('dns probe in the lab', (lab) => {

@@ -5,48 +5,32 @@
  * harness) and, where it matters, as nobody: the sweep must be right without
  * privilege, and as root it may also drop the cached entries that fail.
  */
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { DHCP_CLIENTS, LAN, linkLocalFor } from '../../src/lab/topology.js';
 import type { HostData, SweepData } from '../../src/probes/hosts.js';
 import { parseNeighJson } from '../../src/probes/net/neighbours.js';
 import type { Observation } from '../../src/probes/types.js';
-import { describeLab, hostRun, type TestLab } from '../support/lab.js';
+import { describeLab, hostRun, routerMac, type TestLab } from '../support/lab.js';
+import { finishedInTime, listObservations } from '../support/observations.js';
 
-const RUN_PROBE = join(resolve(fileURLToPath(import.meta.url), '..', '..', 'support'), 'run-probe.mjs');
 const PI_DNS = DHCP_CLIENTS['pi-dns'];
 const PI_VPN = DHCP_CLIENTS['pi-vpn'];
 const IMPOSTER_MAC = '02:00:00:00:0b:ad';
 
 function host(obs: Observation[], name: string): Observation<HostData> {
   const o = obs.find((x) => x.check === 'host' && x.subject === name);
-  if (!o) throw new Error(`no host observation for ${name}; got:\n${listObs(obs)}`);
+  if (!o) throw new Error(`no host observation for ${name}; got:\n${listObservations(obs)}`);
   return o as Observation<HostData>;
 }
 
 function sweepOf(obs: Observation[]): Observation<SweepData> {
   const o = obs.find((x) => x.check === 'sweep');
-  if (!o) throw new Error(`no sweep observation; got:\n${listObs(obs)}`);
+  if (!o) throw new Error(`no sweep observation; got:\n${listObservations(obs)}`);
   return o as Observation<SweepData>;
 }
 
-function listObs(obs: Observation[]): string {
-  return obs.map((x) => `${x.id} ${x.status}/${x.reason}: ${x.summary}`).join('\n');
-}
-
-/** The probe ended by itself: nothing cut at the deadline, no crash. */
-function finishedInTime(obs: Observation[]): void {
-  expect(obs.filter((o) => o.check === 'probe').map((o) => `${o.status}/${o.reason}: ${o.summary}`)).toEqual([]);
-}
-
 /** The probe as an unprivileged user (nobody) in the client: no CAP_NET_ADMIN, so it cannot touch the neighbour table. */
-async function runAsNobody(lab: TestLab, opts: { deadlineMs?: number } = {}): Promise<Observation[]> {
-  const body = JSON.stringify({ probe: 'hosts', configYaml: lab.configYaml(), deadlineMs: opts.deadlineMs ?? 10_000, options: {}, vantage: 'inside' });
-  const r = await lab.exec('client', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, RUN_PROBE], { input: body, timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`run-probe as nobody failed (exit ${r.code}): ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout) as Observation[];
-}
+const runAsNobody = (lab: TestLab): Promise<Observation[]> => lab.runProbe('client', 'hosts', { asNobody: true });
 
 /** What the client's kernel holds for an address, read without sending anything. */
 async function cached(lab: TestLab, ip: string): Promise<{ mac?: string; state?: string }> {
@@ -65,11 +49,6 @@ async function must(argv: string[]): Promise<void> {
 async function inNode(l: TestLab, node: Parameters<TestLab['exec']>[0], argv: string[]): Promise<void> {
   const r = await l.exec(node, argv);
   if (r.code !== 0) throw new Error(`${node}: ${argv.join(' ')} failed: ${r.stderr.trim()}`);
-}
-
-async function routerMac(lab: TestLab): Promise<string> {
-  const r = await lab.exec('router', ['ip', '-j', 'link', 'show', LAN.bridge]);
-  return (JSON.parse(r.stdout) as Array<{ address: string }>)[0].address;
 }
 
 async function pingFromClient(lab: TestLab, ip: string, extra: string[] = []): Promise<boolean> {
@@ -241,7 +220,7 @@ describeLab('hosts probe in the lab', (lab) => {
           const right = h.reason === 'moved' && h.labels.expected === pi.ip && h.labels.actual === now[name] && h.data?.actualIp === now[name] && h.values.present === 1;
           if (!right) wrong.push(`run ${run}: ${h.reason}: ${h.summary}`);
         }
-        if (obs.some((o) => o.check === 'probe')) wrong.push(`run ${run}: ${listObs(obs.filter((o) => o.check === 'probe'))}`);
+        if (obs.some((o) => o.check === 'probe')) wrong.push(`run ${run}: ${listObservations(obs.filter((o) => o.check === 'probe'))}`);
       }
       expect(wrong).toEqual([]);
       // The addresses did not move under the test: the verdicts were about one stable truth.

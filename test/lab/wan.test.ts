@@ -8,21 +8,13 @@ import { CGNAT, LAN, WAN } from '../../src/lab/topology.js';
 import { SHARED_CGNAT, inSubnet } from '../../src/shared/ipv4.js';
 import type { GatewayData, HopData, TargetData, WanSummaryData } from '../../src/probes/wan.js';
 import type { Observation } from '../../src/probes/types.js';
-import { describeLab, type TestLab } from '../support/lab.js';
+import { describeLab, routerMac } from '../support/lab.js';
+import { finishedInTime, listObservations } from '../support/observations.js';
 
 function find<D>(obs: Observation[], check: string, subject: string): Observation<D> {
   const o = obs.find((x) => x.check === check && x.subject === subject);
-  if (!o) throw new Error(`no ${check} observation for ${subject}; got:\n${obs.map((x) => `${x.id} ${x.status}/${x.reason}: ${x.summary}`).join('\n')}`);
+  if (!o) throw new Error(`no ${check} observation for ${subject}; got:\n${listObservations(obs)}`);
   return o as Observation<D>;
-}
-
-function finishedInTime(obs: Observation[]): void {
-  expect(obs.filter((o) => o.check === 'probe').map((o) => `${o.status}/${o.reason}: ${o.summary}`)).toEqual([]);
-}
-
-async function routerMac(lab: TestLab): Promise<string> {
-  const r = await lab.exec('router', ['ip', '-j', 'link', 'show', LAN.bridge]);
-  return (JSON.parse(r.stdout) as Array<{ address: string }>)[0].address;
 }
 
 describeLab('wan probe in the lab', (lab) => {

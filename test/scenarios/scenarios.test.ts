@@ -5,15 +5,12 @@
  * act on: no unfilled placeholder anywhere, keys that match id and labels,
  * evidence that points at real observations.
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagnose, findingKey } from '../../src/diagnose/index.js';
 import type { Finding } from '../../src/diagnose/types.js';
-import { parseSavedRun } from '../../src/report/json.js';
-import { configFrom } from '../support/config.js';
-
-const DIR = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
+import { recordedScenario, SCENARIO_NAMES, SCENARIOS_DIR } from '../support/scenarios.js';
 
 interface Expected {
   status: string;
@@ -22,14 +19,10 @@ interface Expected {
 }
 
 function load(name: string) {
-  const dir = join(DIR, name);
-  const config = configFrom(readFileSync(join(dir, 'config.yaml'), 'utf8'));
-  const run = parseSavedRun(JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')), name);
+  const { dir, config, run } = recordedScenario(name);
   const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
   return { config, run, expected, diagnosis: diagnose(run.observations, config) };
 }
-
-const scenarios = readdirSync(DIR).filter((d) => existsSync(join(DIR, d, 'expected.json'))).sort();
 
 /** Every string a person may read in a finding. */
 function texts(f: Finding): string[] {
@@ -47,16 +40,16 @@ const PLACEHOLDER = /undefined|NaN|\$\{|\[object Object\]|<[a-z][^<>\n]{0,40}>|\
 describe('scenario fixtures', () => {
   it('has at least the scenarios of the issue', () => {
     for (const name of ['healthy', 'unplugged-pi', 'reservations-lost', 'dns-down', 'dns-host-down', 'isp-down', 'ddns-stale', 'vpn-down', 'rogue-dhcp', 'cgnat', 'ip-conflict', 'ddns-stale-and-dns-down']) {
-      expect(scenarios).toContain(name);
+      expect(SCENARIO_NAMES).toContain(name);
     }
-    for (const name of scenarios) {
+    for (const name of SCENARIO_NAMES) {
       for (const file of ['config.yaml', 'observations.json', 'expected.json', 'README.md']) {
-        expect(existsSync(join(DIR, name, file)), `${name}/${file}`).toBe(true);
+        expect(existsSync(join(SCENARIOS_DIR, name, file)), `${name}/${file}`).toBe(true);
       }
     }
   });
 
-  describe.each(scenarios)('%s', (name) => {
+  describe.each(SCENARIO_NAMES)('%s', (name) => {
     const { run, expected, diagnosis } = load(name);
     const roots = diagnosis.findings.filter((f) => f.root);
 

@@ -5,24 +5,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 export const CARBON_SKIP_REASON = ['/usr/bin/carbon-cache', '/usr/bin/whisper-fetch'].every((p) => existsSync(p))
   ? undefined
   : 'carbon-cache/whisper-fetch not installed (apt-get install graphite-carbon python3-whisper)';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function listening(port: number, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { LabGuest } from '../../src/lab/guest.js';
 import { Lab, labUnavailableReason } from '../../src/lab/lab.js';
 import { run, isAlive, processStartTime } from '../../src/lab/sys.js';
-import type { LabNode } from '../../src/lab/topology.js';
+import { LAN, type LabNode } from '../../src/lab/topology.js';
 import type { Observation } from '../../src/probes/types.js';
 
 export type { LabNode } from '../../src/lab/topology.js';
@@ -79,7 +79,12 @@ export interface RunProbeOptions {
   deadlineMs?: number;
   options?: Record<string, unknown>;
   vantage?: 'inside' | 'outside';
+  /** As nobody (uid/gid 65534, no groups, no capabilities to inherit): what an unprivileged user's run sees. */
+  asNobody?: boolean;
 }
+
+/** `setpriv` to nobody with nothing a root parent could pass on. */
+const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
 
 // ------------------------------------------------------------------ cleanup
 
@@ -200,8 +205,9 @@ function wrap(lab: Lab): TestLab {
   const probeRun = async (node: LabNode, request: Record<string, unknown>, opts: RunProbeOptions): Promise<Observation[]> => {
     const deadlineMs = opts.deadlineMs ?? 10_000;
     const body = JSON.stringify({ ...request, configYaml: opts.configYaml ?? lab.configYaml(), deadlineMs, options: opts.options ?? {}, vantage: opts.vantage ?? 'inside' });
-    const r = await guest.exec(node, [process.execPath, RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000 });
-    if (r.code !== 0) throw new Error(`run-probe in ${node} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+    const r = await guest.exec(node, [...(opts.asNobody ? AS_NOBODY : []), process.execPath, RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000 });
+    const who = opts.asNobody ? ' as nobody' : '';
+    if (r.code !== 0) throw new Error(`run-probe in ${node}${who} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
     try {
       return JSON.parse(r.stdout) as Observation[];
     } catch {
@@ -230,6 +236,12 @@ function wrap(lab: Lab): TestLab {
 
 /** Runs a command in the host namespace (for checks such as `ip netns list`; never for traffic). */
 export const hostRun = run;
+
+/** The MAC of the router's LAN side (its bridge), read from the router node. */
+export async function routerMac(lab: TestLab): Promise<string> {
+  const r = await lab.exec('router', ['ip', '-j', 'link', 'show', LAN.bridge]);
+  return (JSON.parse(r.stdout) as Array<{ address: string }>)[0].address;
+}
 
 // ------------------------------------------------------------------ OpenVPN hard reset
 

@@ -3,29 +3,18 @@
  * run source a test can hold in any state (the probes are not what these
  * tests are about: they test the UI; the lab test runs the real ones).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { diagnose } from '../../src/diagnose/index.js';
-import type { Config } from '../../src/config/resolve.js';
 import { PROBE_NAMES, type ProbeName, type RunEvent, type RunResult } from '../../src/probes/types.js';
-import { parseSavedRun } from '../../src/report/json.js';
 import type { RunOutcome, RunSource } from '../../src/report/tui/source.js';
-import { configFrom } from '../support/config.js';
+import { recordedScenario, type RecordedScenario } from '../support/scenarios.js';
 
-export const SCENARIOS = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
-
-export interface Scenario {
-  name: string;
-  config: Config;
-  run: RunResult;
+export interface Scenario extends RecordedScenario {
   outcome: RunOutcome;
 }
 
 export function scenario(name: string): Scenario {
-  const dir = join(SCENARIOS, name);
-  const config = configFrom(readFileSync(join(dir, 'config.yaml'), 'utf8'));
-  const run = parseSavedRun(JSON.parse(readFileSync(join(dir, 'observations.json'), 'utf8')), name);
-  return { name, config, run, outcome: { result: run, diagnosis: diagnose(run.observations, config) } };
+  const s = recordedScenario(name);
+  return { ...s, outcome: { result: s.run, diagnosis: diagnose(s.run.observations, s.config) } };
 }
 
 /** Every event of a recorded run, in order, as the runner would emit them. */

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeDiscover, encodeReply, ipToBytes, MessageType, Opt, parseDhcpPacket } from '../../src/probes/net/dhcp-packet.js';
 import { collectOffers, DhcpBindError, openClientSocket, type CollectOptions } from '../../src/probes/net/dhcp-socket.js';
+import { freePort } from '../support/ports.js';
 
 const MAC = '02:4e:44:00:00:07';
 const XID = 0x12345678;
@@ -32,14 +33,6 @@ async function udp(port = 0, reuseAddr = false): Promise<Socket> {
     s.bind(port, '127.0.0.1', () => res());
   });
   return s;
-}
-
-async function freePort(): Promise<number> {
-  const s = await udp();
-  const port = s.address().port;
-  s.close();
-  sockets.splice(sockets.indexOf(s), 1);
-  return port;
 }
 
 function offer(server: string, opts: { xid?: number; mac?: string; type?: number; yiaddr?: string } = {}): Uint8Array {
@@ -74,7 +67,7 @@ async function collect(serverPort: number, clientPort: number, over: Partial<Col
 
 describe('collectOffers', () => {
   it('keeps offers for our xid and MAC only, counts junk as malformed, and still reports the good offer', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const server = await fakeServer((reply) => {
       reply(new Uint8Array(0));
       reply(Uint8Array.from([2, 1, 6]));
@@ -97,7 +90,7 @@ describe('collectOffers', () => {
   });
 
   it('stops a settle period after the last new server, but not before minWait', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const server = await fakeServer((reply) => {
       reply(offer('10.0.0.1'));
       setTimeout(() => reply(offer('10.0.0.2')), 300);
@@ -110,7 +103,7 @@ describe('collectOffers', () => {
   });
 
   it('sees a second server that answers within the settle period of the first', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const server = await fakeServer((reply) => {
       setTimeout(() => reply(offer('10.0.0.1')), 100);
       setTimeout(() => reply(offer('10.0.0.254', { yiaddr: '10.0.0.150' })), 400);
@@ -120,7 +113,7 @@ describe('collectOffers', () => {
   });
 
   it('waits the whole window when nobody answers, and retransmits on schedule', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const server = await fakeServer(() => {});
     const r = await collect(server.port, clientPort, { windowMs: 1500, retransmitAtMs: [400, 900, 2000] });
     expect(r.offers).toEqual([]);
@@ -131,7 +124,7 @@ describe('collectOffers', () => {
   });
 
   it('stops retransmitting once an offer is in, and keeps repeats of one server as one server', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const server = await fakeServer((reply, n) => {
       if (n === 2) reply(offer('10.0.0.1'));
     });
@@ -143,7 +136,7 @@ describe('collectOffers', () => {
   });
 
   it('carries the elapsed seconds in retransmissions', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const secs: number[] = [];
     const s = await udp();
     s.on('message', (msg) => {
@@ -155,7 +148,7 @@ describe('collectOffers', () => {
   });
 
   it('ends at once when aborted, and closes its socket', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     const server = await fakeServer(() => {});
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 150);
@@ -167,7 +160,7 @@ describe('collectOffers', () => {
   });
 
   it('says so when no DISCOVER could be sent', async () => {
-    const clientPort = await freePort();
+    const clientPort = await freePort('udp');
     // Port 0 cannot be sent to: the send fails without a packet leaving loopback.
     const r = await collect(0, clientPort);
     expect(r.sent).toBe(0);
@@ -179,7 +172,7 @@ describe('collectOffers', () => {
 
 describe('openClientSocket', () => {
   it('binds beside a DHCP client that shares the port (SO_REUSEADDR), as udhcpc and dhclient do', async () => {
-    const port = await freePort();
+    const port = await freePort('udp');
     await udp(port, true);
     const ours = await openClientSocket(port, '127.0.0.1');
     sockets.push(ours);
@@ -187,7 +180,7 @@ describe('openClientSocket', () => {
   });
 
   it('reports a port held without SO_REUSEADDR as DhcpBindError EADDRINUSE', async () => {
-    const port = await freePort();
+    const port = await freePort('udp');
     await udp(port, false);
     const err = await openClientSocket(port, '127.0.0.1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DhcpBindError);

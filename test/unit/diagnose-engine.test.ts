@@ -5,21 +5,17 @@
  * robustness against cycles, rules that throw and observations in any order.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/resolve.js';
 import { diagnose, diagnoseWith, findingKey, statusOf } from '../../src/diagnose/index.js';
 import type { ExplainEdge, FindingDraft, Rule } from '../../src/diagnose/rule.js';
 import type { Observation } from '../../src/probes/types.js';
-import { parseSavedRun } from '../../src/report/json.js';
 import { configFrom } from '../support/config.js';
-
-const DIR = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
+import { recordedScenario } from '../support/scenarios.js';
 
 function scenario(name: string, yamlExtra = ''): { config: Config; observations: Observation[] } {
-  const yaml = readFileSync(join(DIR, name, 'config.yaml'), 'utf8') + yamlExtra;
-  const run = parseSavedRun(JSON.parse(readFileSync(join(DIR, name, 'observations.json'), 'utf8')));
-  return { config: configFrom(yaml), observations: structuredClone(run.observations) };
+  const { config, run } = recordedScenario(name, yamlExtra);
+  return { config, observations: run.observations };
 }
 
 const find = (d: ReturnType<typeof diagnose>, key: string) => d.findings.find((f) => f.key === key);

@@ -8,18 +8,17 @@
  * carry a placeholder).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnose/index.js';
 import { dhcpPool, dnsmasqTakeOverFix, lanFacts, staticAddressFixes } from '../../src/diagnose/fixes.js';
 import type { Fix } from '../../src/diagnose/types.js';
-import { parseSavedRun } from '../../src/report/json.js';
 import { isIPv4, parseCidr } from '../../src/shared/ipv4.js';
 import { configFrom } from '../support/config.js';
+import { recordedScenario, SCENARIO_NAMES } from '../support/scenarios.js';
 
-const DIR = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'nd-snippets-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -31,9 +30,8 @@ interface Located {
 
 function scenarioSnippets(): Located[] {
   const out: Located[] = [];
-  for (const name of readdirSync(DIR).filter((d) => existsSync(join(DIR, d, 'expected.json')))) {
-    const config = configFrom(readFileSync(join(DIR, name, 'config.yaml'), 'utf8'));
-    const run = parseSavedRun(JSON.parse(readFileSync(join(DIR, name, 'observations.json'), 'utf8')));
+  for (const name of SCENARIO_NAMES) {
+    const { config, run } = recordedScenario(name);
     for (const f of diagnose(run.observations, config).findings) {
       for (const fix of f.fixes) if (fix.snippet) out.push({ where: `${name}: ${f.key}: ${fix.title}`, fix });
     }

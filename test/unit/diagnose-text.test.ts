@@ -4,27 +4,21 @@
  * ("↳"), what could not be judged, every observation with --verbose; within
  * 80 columns; colour only when asked.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnose/index.js';
-import { buildCheckReport, parseSavedRun, type CheckReport } from '../../src/report/json.js';
+import { buildCheckReport, type CheckReport } from '../../src/report/json.js';
 import { renderText, wrap } from '../../src/report/text.js';
-import { configFrom } from '../support/config.js';
-
-const DIR = new URL('../../fixtures/scenarios/', import.meta.url).pathname;
-const SCENARIOS = readdirSync(DIR).filter((d) => existsSync(join(DIR, d, 'expected.json'))).sort();
+import { recordedScenario, SCENARIO_NAMES } from '../support/scenarios.js';
 
 function report(name: string): CheckReport {
-  const config = configFrom(readFileSync(join(DIR, name, 'config.yaml'), 'utf8'));
-  const run = parseSavedRun(JSON.parse(readFileSync(join(DIR, name, 'observations.json'), 'utf8')));
+  const { config, run } = recordedScenario(name);
   return buildCheckReport('0.1.0', config, run, diagnose(run.observations, config));
 }
 
 const ESC = '\u001b[';
 
 describe('renderText', () => {
-  it.each(SCENARIOS)('%s: fits 80 columns, no colour unless asked', (name) => {
+  it.each(SCENARIO_NAMES)('%s: fits 80 columns, no colour unless asked', (name) => {
     const r = report(name);
     for (const verbose of [false, true]) {
       const text = renderText(r, { verbose });

@@ -3,24 +3,19 @@
  * so replaying it on another machine (no config there, or a different one)
  * gives the same diagnosis.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { run as diagnoseCommand } from '../../src/commands/diagnose.js';
 import { diagnose } from '../../src/diagnose/index.js';
-import { buildCheckReport, readSavedRun } from '../../src/report/json.js';
-import { configFrom } from '../support/config.js';
-
-const scenario = new URL('../../fixtures/scenarios/unplugged-pi/', import.meta.url).pathname;
+import { buildCheckReport } from '../../src/report/json.js';
+import { recordedScenario } from '../support/scenarios.js';
 
 describe('replaying a saved run elsewhere', () => {
   it('uses the config the run carries, with secrets left out', async () => {
-    const config = configFrom(
-      readFileSync(join(scenario, 'config.yaml'), 'utf8') + '\ngraphite: { url: "tcp://graphite.home:2003" }\n',
-    );
+    const { config, run: saved } = recordedScenario('unplugged-pi', '\ngraphite: { url: "tcp://graphite.home:2003" }\n');
     config.ddns.publicIp = ['https://user:pw@ip.example.net/?token=abc'];
-    const saved = readSavedRun(join(scenario, 'observations.json'));
     const report = buildCheckReport('0.0.0', config, saved, diagnose(saved.observations, config));
     expect(JSON.stringify(report.config)).not.toMatch(/pw@|token=abc/);
     expect(report.config).not.toHaveProperty('history');
