@@ -1,131 +1,23 @@
 /**
- * The `data` each probe attaches to its observations, as docs/observations.md
- * fixes it — the part of that contract the rules read. Every field is read
- * defensively (a saved run from another version, a hand-written fixture, a
- * probe that could not fill a field): rules prefer `labels`, then `data`, and
- * treat anything absent as "not known", never as "fine".
+ * The `data` each probe attaches to its observations (docs/observations.md),
+ * under the names the rules use. They are the probes' own exported types,
+ * imported as types only — nothing of a probe is loaded here, so diagnosis
+ * stays pure — so a field a probe adds or changes is seen here at once,
+ * never re-declared and left to drift. Rules read them through `dataOf`,
+ * which makes every field optional: a saved run from another version, a
+ * hand-written fixture or a probe that could not fill a field may lack any
+ * of them, and rules prefer `labels`, then `data`, and treat anything absent
+ * as "not known", never as "fine".
  */
 import type { Observation } from '../probes/types.js';
 
-export interface DhcpOfferData {
-  serverId?: string;
-  sourceIp?: string;
-  sourceMac?: string;
-  offeredIp?: string;
-  subnetMask?: string;
-  router?: string[];
-  dns?: string[];
-  leaseSeconds?: number;
-  domain?: string;
-  expected?: boolean;
-  offerMs?: number;
-}
-
-export interface DhcpSummaryData {
-  servers?: string[];
-  expected?: string[];
-  unexpected?: string[];
-  windowMs?: number;
-  clientMac?: string;
-  iface?: string;
-}
-
-export interface HostData {
-  name?: string;
-  mac?: string;
-  roles?: string[];
-  expectedIp?: string;
-  actualIp?: string;
-  conflictMac?: string;
-  neighbourState?: string;
-  rttMs?: number;
-  lossPct?: number;
-  /** `missing` hosts that still answer on the link over IPv6 (no IPv4 address: fell to link-local). */
-  onLink?: boolean;
-  linkLocal6?: string;
-}
-
-export interface SweepData {
-  subnet?: string;
-  alive?: Array<{ ip: string; mac: string; state?: string }>;
-}
-
-export interface PingData {
-  ip?: string;
-  mac?: string;
-  rttMs?: number;
-  lossPct?: number;
-}
-
-export interface WanSummaryData {
-  reachable?: string[];
-  unreachable?: string[];
-}
-
-export interface HopData {
-  ttl?: number;
-  address?: string;
-}
-
-export interface DnsQueryData {
-  server?: string;
-  name?: string;
-  type?: string;
-  kind?: 'record' | 'external' | 'reverse';
-  rcode?: number;
-  rcodeName?: string;
-  answers?: string[];
-  expected?: string;
-  attempts?: number;
-}
-
-export interface DnsServerData {
-  server?: string;
-  sources?: string[];
-  local?: { ok: number; total: number };
-  external?: { ok: number; total: number };
-}
-
-export interface VpnHandshakeData {
-  address?: string;
-  port?: number;
-  proto?: string;
-  target?: 'expected' | 'found' | 'forward' | 'public' | 'nat-loopback';
-  signed?: boolean;
-  attempts?: number;
-}
-
-export interface VpnResolveData {
-  name?: string;
-  addresses?: string[];
-}
-
-export interface PublicIpData {
-  address?: string;
-  source?: string;
-  tried?: Array<{ source: string; error?: string }>;
-}
-
-export interface DdnsRecordData {
-  hostname?: string;
-  published?: string[];
-  actual?: string;
-  resolvers?: string[];
-  authoritative?: boolean;
-}
-
-export interface DdclientData {
-  ip?: string;
-  status?: string;
-  mtime?: string;
-}
-
-export interface CgnatData {
-  publicIp?: string;
-  routerWanIp?: string;
-  secondHop?: string;
-  why?: string;
-}
+export type { OfferData as DhcpOfferData, SummaryData as DhcpSummaryData } from '../probes/dhcp.js';
+export type { HostData, SweepData } from '../probes/hosts.js';
+/** Gateway and target echoes: a target's data is the gateway's without `mac`. */
+export type { GatewayData as PingData, HopData, WanSummaryData } from '../probes/wan.js';
+export type { QueryData as DnsQueryData, ServerData as DnsServerData } from '../probes/dns.js';
+export type { HandshakeData as VpnHandshakeData, ResolveData as VpnResolveData } from '../probes/vpn.js';
+export type { CgnatData, DdclientData, PublicIpData, RecordData as DdnsRecordData } from '../probes/ddns.js';
 
 /** The observation's data, typed for reading; `{}` when the probe attached none. */
 export function dataOf<D>(o: Observation | undefined): Partial<D> {

@@ -4,7 +4,7 @@
  * forward can ever work).
  */
 import { SHARED_CGNAT, inSubnet, isIPv4 } from '../../shared/ipv4.js';
-import { dataOf, listOf, type CgnatData, type HopData, type PingData, type WanSummaryData } from '../observed.js';
+import { dataOf, listOf, type CgnatData, type DnsQueryData, type HopData, type PingData, type PublicIpData, type WanSummaryData } from '../observed.js';
 import type { Observation } from '../../probes/types.js';
 import { same, type ExplainEdge, type FindingDraft, type Rule, type RuleContext } from '../rule.js';
 import { listing } from '../words.js';
@@ -16,13 +16,13 @@ import { listing } from '../words.js';
  * drop ICMP echo must not make the internet look down.
  */
 export function internetAnswers(ctx: RuleContext): Observation[] {
-  const pub = ctx.of('ddns', 'public-ip').filter((o) => o.status === 'ok' && /^https?:/i.test(o.labels.source ?? dataOf<{ source?: string }>(o).source ?? ''));
+  const pub = ctx.of('ddns', 'public-ip').filter((o) => o.status === 'ok' && /^https?:/i.test(o.labels.source ?? dataOf<PublicIpData>(o).source ?? ''));
   const rec = ctx.of('ddns', 'record').filter((o) => o.status === 'ok' || (o.status === 'fail' && o.reason === 'stale'));
-  const ext = ctx.of('dns', 'query').filter((o) => o.status === 'ok' && (o.labels.kind ?? dataOf<{ kind?: string }>(o).kind) === 'external');
+  const ext = ctx.of('dns', 'query').filter((o) => o.status === 'ok' && (o.labels.kind ?? dataOf<DnsQueryData>(o).kind) === 'external');
   return [...pub, ...rec, ...ext];
 }
 
-function lossText(d: PingData, values: Record<string, number>): string {
+function lossText(d: Partial<PingData>, values: Record<string, number>): string {
   const loss = d.lossPct ?? values.loss_pct;
   return typeof loss === 'number' ? `${Math.round(loss)}% of pings lost` : 'no reply to ping';
 }
@@ -152,7 +152,7 @@ const cgnat: Rule = {
     const byHop = hop?.status === 'ok' && shared(hopAddr);
     const byWan = shared(wanIp);
     if (!byObs && !byHop && !byWan) return [];
-    const publicIp = d.publicIp ?? dataOf<{ address?: string }>(ctx.first('ddns', 'public-ip')).address;
+    const publicIp = d.publicIp ?? dataOf<PublicIpData>(ctx.first('ddns', 'public-ip')).address;
     const reasons: string[] = [];
     if (byWan) reasons.push(`the router's WAN address ${wanIp} is in ${SHARED_CGNAT.cidr}, the range ISPs use for carrier-grade NAT`);
     if (byHop || (shared(d.secondHop) && !byWan)) reasons.push(`the first router past your gateway is ${hopAddr ?? d.secondHop}, in ${SHARED_CGNAT.cidr}, the range ISPs use for carrier-grade NAT`);
