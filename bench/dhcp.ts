@@ -14,8 +14,8 @@
  * Every tool runs inside the lab's `client` node. netdoctor is timed as a
  * user runs it (`check --only dhcp --json`, node start-up included).
  */
-import { resolve } from 'node:path';
 import YAML from 'yaml';
+import { BUILT_CLI } from '../src/lab/guest.js';
 import { randomLocalMac } from '../src/probes/net/client-mac.js';
 import { sleep } from '../src/shared/wait.js';
 import { median, type BenchFn, type BenchLab, type BenchRow } from './types.js';
@@ -88,24 +88,12 @@ export function nmapServers(out: string): string[] {
   return [...out.matchAll(/Server Identifier: (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]).sort();
 }
 
-/** The probe alone under the runner, in a fresh node, for when `check` is not built yet. */
-const DIRECT_SCRIPT = `
-const [configPath, root] = process.argv.slice(1);
-const { loadConfig } = await import(root + '/dist/config/load.js');
-const { runProbes } = await import(root + '/dist/probes/runner.js');
-const { dhcpProbe } = await import(root + '/dist/probes/dhcp.js');
-const config = loadConfig({ configPath });
-const r = await runProbes({ config, selection: { run: [dhcpProbe], skipped: [] }, vantage: 'inside', deadlineMs: config.deadlineMs });
-process.stdout.write(JSON.stringify({ observations: r.observations }));
-`;
-
 export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
   const yamlText = lab.configYaml();
   const doc = (YAML.parse(yamlText) ?? {}) as { dhcp?: { servers?: string[] }; router?: { ip?: string }; interface?: string };
   const router = doc.dhcp?.servers?.[0] ?? doc.router?.ip ?? '192.168.1.1';
   const iface = doc.interface ?? 'eth0';
   const configPath = lab.writeConfig(yamlText);
-  const root = resolve('.');
   const rows: BenchRow[] = [];
   const figures: Array<{ name: string; value: string }> = [];
   const notes: string[] = [
@@ -116,22 +104,11 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     `Repeat rows: each tool's MAC is warmed up by an untimed run just before its timed runs (dnsmasq keeps a ping result 30 s). First-contact rows: runs start at least ${FRESH_GAP_MS / 1000} s apart, because dnsmasq skips its ping check (and offers at once) after 6 pings within 30 s.`,
   ];
 
-  let useCheck = true;
-  const netdoctor = async (mac: string | undefined) => {
-    if (useCheck) {
-      const args = ['check', '--only', 'dhcp', '--json', '--config', configPath];
-      const res = mac
-        ? await lab.exec('client', ['env', `NETDOCTOR_DHCP_CLIENT_MAC=${mac}`, process.execPath, `${root}/dist/cli.js`, ...args], { timeoutMs: TOOL_TIMEOUT_MS })
-        : await lab.runNetdoctor('client', args, { timeoutMs: TOOL_TIMEOUT_MS });
-      if (!/^\s*\{/.test(res.stdout) && /not built|unknown command/i.test(res.stderr + res.stdout)) {
-        useCheck = false;
-        notes.push('`netdoctor check` was not usable in this tree: netdoctor was measured as the probe alone under the runner (a fresh node process).');
-      } else {
-        return res;
-      }
-    }
-    const env = mac ? [`NETDOCTOR_DHCP_CLIENT_MAC=${mac}`] : [];
-    return lab.exec('client', ['env', ...env, process.execPath, '--input-type=module', '-e', DIRECT_SCRIPT, configPath, root], { timeoutMs: TOOL_TIMEOUT_MS });
+  const netdoctor = (mac: string | undefined) => {
+    const args = ['check', '--only', 'dhcp', '--json', '--config', configPath];
+    return mac
+      ? lab.exec('client', ['env', `NETDOCTOR_DHCP_CLIENT_MAC=${mac}`, process.execPath, BUILT_CLI, ...args], { timeoutMs: TOOL_TIMEOUT_MS })
+      : lab.runNetdoctor('client', args, { timeoutMs: TOOL_TIMEOUT_MS });
   };
   const checkDhcp = (mac: string) => lab.exec('client', [CHECK_DHCP, '-i', iface, '-m', mac], { timeoutMs: TOOL_TIMEOUT_MS });
   const nmap = (mac: string) =>
@@ -187,7 +164,7 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     });
     rows.push({
       scenario,
-      tool: useCheck ? 'netdoctor check --only dhcp' : 'netdoctor dhcp probe alone (node + runner)',
+      tool: 'netdoctor check --only dhcp',
       ...ours,
       note: `${[...(seen.netdoctor ?? [])].join(' | ')}; probe's own median ${Math.round(median(probeMs))} ms`,
     });

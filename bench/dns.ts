@@ -9,8 +9,9 @@
  * second row, as the probe alone under the runner (still a fresh node
  * process), which isolates the probe from the CLI around it.
  */
-import { resolve } from 'node:path';
 import YAML from 'yaml';
+import { sleep } from '../src/shared/wait.js';
+import { probeAloneArgv } from './probe-alone.js';
 import { median, timeRuns, type BenchFn, type BenchRow } from './types.js';
 
 type Truth = 'healthy' | 'refused' | 'unreachable';
@@ -48,7 +49,7 @@ async function timeSettled<T>(runs: number, settleMs: number, fn: () => Promise<
   const samplesMs: number[] = [];
   let correct = true;
   for (let i = 0; i < runs; i++) {
-    await new Promise((res) => setTimeout(res, settleMs));
+    await sleep(settleMs);
     const one = await timeRuns(1, fn, check);
     samplesMs.push(...one.samplesMs);
     correct &&= one.correct;
@@ -97,22 +98,10 @@ export function digVerdict(out: string): Truth | 'other' {
   return 'other';
 }
 
-/** The probe alone under the runner, in a fresh node, printing its observations as JSON. */
-const DIRECT_SCRIPT = `
-const [configPath, root] = process.argv.slice(1);
-const { loadConfig } = await import(root + '/dist/config/load.js');
-const { runProbes } = await import(root + '/dist/probes/runner.js');
-const { dnsProbe } = await import(root + '/dist/probes/dns.js');
-const config = loadConfig({ configPath });
-const r = await runProbes({ config, selection: { run: [dnsProbe], skipped: [] }, vantage: 'inside', deadlineMs: config.deadlineMs });
-process.stdout.write(JSON.stringify(r.observations));
-`;
-
 export const dnsBench: BenchFn = async (lab, { runs, log }) => {
   const yamlText = lab.configYaml();
   const dns = labDns(yamlText);
   const configPath = lab.writeConfig(yamlText);
-  const root = resolve('.');
   const [recordName, recordIp] = Object.entries(dns.records)[0] ?? ['pi-vpn.home', '192.168.1.20'];
   const server = dns.servers[0] ?? '192.168.1.10';
   const questions = Object.keys(dns.records).length + dns.external.length + dns.hostIps.length;
@@ -124,7 +113,6 @@ export const dnsBench: BenchFn = async (lab, { runs, log }) => {
     'Correct means: netdoctor names every server healthy / refused / unreachable as the lab really is; dig and check_dig print a result from which a reader would conclude the same (exit status and message).',
   ];
   const figures: Array<{ name: string; value: string }> = [];
-  let checkUsable = true;
 
   for (const sc of SCENARIOS) {
     await lab.heal();
@@ -133,32 +121,26 @@ export const dnsBench: BenchFn = async (lab, { runs, log }) => {
     const seen: Record<string, Set<string>> = {};
     const remember = (tool: string, what: string) => (seen[tool] ??= new Set()).add(what);
 
-    if (checkUsable) {
-      const r = await timeSettled(
-        runs, sc.settleMs ?? 0,
-        () => lab.runNetdoctor('client', ['check', '--only', 'dns', '--json', '--config', configPath], { timeoutMs: TOOL_TIMEOUT_MS }),
-        (res) => {
-          try {
-            const verdicts = serverVerdicts((JSON.parse(res.stdout) as { observations: DnsObs[] }).observations);
-            remember('check', [...verdicts].map(([s, v]) => `${s} ${v}`).join(', '));
-            return netdoctorCorrect(verdicts, dns, sc.truth);
-          } catch {
-            remember('check', `exit ${res.code}: ${(res.stderr || res.stdout).trim().split('\n')[0]}`);
-            return false;
-          }
-        },
-      );
-      if ([...(seen.check ?? [])].some((s) => /not built yet/.test(s))) {
-        checkUsable = false;
-        notes.push('`netdoctor check` was not built yet in this tree: only the probe-alone row was measured.');
-      } else {
-        rows.push({ scenario: `DNS verdict, ${sc.label}`, tool: 'netdoctor check --only dns', ...r, note: [...(seen.check ?? [])].join(' | ') });
-      }
-    }
+    const check = await timeSettled(
+      runs, sc.settleMs ?? 0,
+      () => lab.runNetdoctor('client', ['check', '--only', 'dns', '--json', '--config', configPath], { timeoutMs: TOOL_TIMEOUT_MS }),
+      (res) => {
+        try {
+          const verdicts = serverVerdicts((JSON.parse(res.stdout) as { observations: DnsObs[] }).observations);
+          remember('check', [...verdicts].map(([s, v]) => `${s} ${v}`).join(', '));
+          return netdoctorCorrect(verdicts, dns, sc.truth);
+        } catch {
+          remember('check', `exit ${res.code}: ${(res.stderr || res.stdout).trim().split('\n')[0]}`);
+          return false;
+        }
+      },
+    );
+    const ours: BenchRow = { scenario: `DNS verdict, ${sc.label}`, tool: 'netdoctor check --only dns', ...check, note: [...(seen.check ?? [])].join(' | ') };
+    rows.push(ours);
 
     const direct = await timeSettled(
       runs, sc.settleMs ?? 0,
-      () => lab.exec('client', ['node', '--input-type=module', '-e', DIRECT_SCRIPT, configPath, root], { timeoutMs: TOOL_TIMEOUT_MS }),
+      () => lab.exec('client', probeAloneArgv('dns', configPath), { timeoutMs: TOOL_TIMEOUT_MS }),
       (res) => {
         try {
           const verdicts = serverVerdicts(JSON.parse(res.stdout) as DnsObs[]);
@@ -196,8 +178,7 @@ export const dnsBench: BenchFn = async (lab, { runs, log }) => {
     );
     rows.push({ scenario: `DNS verdict, ${sc.label}`, tool: 'check_dig -H … -l … -a … (default 10 s)', ...checkDig, note: [...(seen.check_dig ?? [])].join(' | ') });
 
-    // Ratios against netdoctor as a user runs it (`check`), or the probe alone until `check` exists.
-    const ours = rows.find((r) => r.scenario === `DNS verdict, ${sc.label}` && r.tool.startsWith('netdoctor check')) ?? rows.find((r) => r.scenario === `DNS verdict, ${sc.label}` && r.tool.startsWith('netdoctor'))!;
+    // Ratios against netdoctor as a user runs it (`check`).
     figures.push({
       name: `${sc.label}: median time of dig, check_dig relative to ${ours.tool}`,
       value: `dig ${(median(dig.samplesMs) / median(ours.samplesMs)).toFixed(2)}x, check_dig ${(median(checkDig.samplesMs) / median(ours.samplesMs)).toFixed(2)}x`,

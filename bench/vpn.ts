@@ -20,9 +20,9 @@
  * user runs it (`check --only vpn|ddns --json`, node start-up included) and,
  * in a second row, as the probe alone under the runner (a fresh node too).
  */
-import { resolve } from 'node:path';
 import YAML from 'yaml';
 import { Lab } from '../src/lab/lab.js';
+import { probeAloneArgv } from './probe-alone.js';
 import { median, timeRuns, type BenchFn, type BenchLab, type BenchRow } from './types.js';
 
 const TOOL_TIMEOUT_MS = 180_000;
@@ -116,17 +116,6 @@ export function correctOverRuns(verdicts: readonly string[], truth: string): boo
   return verdicts.every((v) => v === truth);
 }
 
-/** The probe alone under the runner, in a fresh node, printing its observations as JSON. */
-const DIRECT_SCRIPT = `
-const [configPath, root, name] = process.argv.slice(1);
-const { loadConfig } = await import(root + '/dist/config/load.js');
-const { runProbes } = await import(root + '/dist/probes/runner.js');
-const probe = (await import(root + '/dist/probes/' + name + '.js'))[name + 'Probe'];
-const config = loadConfig({ configPath });
-const r = await runProbes({ config, selection: { run: [probe], skipped: [] }, vantage: 'inside', deadlineMs: config.deadlineMs });
-process.stdout.write(JSON.stringify(r.observations));
-`;
-
 function parseObservations(stdout: string, fromCheck: boolean): ObsLite[] | undefined {
   try {
     const parsed = JSON.parse(stdout) as { observations?: ObsLite[] } | ObsLite[];
@@ -139,7 +128,6 @@ function parseObservations(stdout: string, fromCheck: boolean): ObsLite[] | unde
 export const vpnBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
   const baseYaml = lab.configYaml();
   const facts = labFacts(baseYaml);
-  const root = resolve('.');
   const tls = Lab.open(lab.prefix).tlsAuth;
   const rows: BenchRow[] = [];
   const figures: Array<{ name: string; value: string }> = [];
@@ -150,8 +138,6 @@ export const vpnBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
     'Correct: null when the tool gives no verdict in any run; false when any run gave a wrong verdict or none where one was possible.',
     'nmap with vpn-down sometimes ends open|filtered instead of closed: Linux rate-limits ICMP port unreachable per destination (a burst of 6, then 1 a second) and nmap\'s retries spend it. netdoctor sends one reset and retransmits after 1 s, so it meets the limit far less often.',
   ];
-  let checkUsable = true;
-
   /** netdoctor as a user runs it (`check`), then the probe alone; `verdict` reads one run's observations. */
   const timeNetdoctor = async (scenario: string, probe: 'vpn' | 'ddns', configPath: string, verdict: (obs: ObsLite[]) => string, truth: string, n: number): Promise<BenchRow[]> => {
     const out: BenchRow[] = [];
@@ -172,19 +158,12 @@ export const vpnBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
       });
       return { tool, samplesMs: r.samplesMs, verdicts, note: [...seen].join(' | ') };
     };
-    if (checkUsable) {
-      const c = await measure(`netdoctor check --only ${probe}`, true, () =>
-        lab.runNetdoctor('client', ['check', '--only', probe, '--json', '--config', configPath], { timeoutMs: TOOL_TIMEOUT_MS }),
-      );
-      if (c.verdicts.includes('none')) {
-        checkUsable = false;
-        notes.push(`\`netdoctor check --only ${probe}\` could not run in this tree (${c.note}): only the probe-alone rows were measured.`);
-      } else {
-        out.push({ scenario, tool: c.tool, samplesMs: c.samplesMs, correct: correctOverRuns(c.verdicts, truth), note: c.note });
-      }
-    }
+    const c = await measure(`netdoctor check --only ${probe}`, true, () =>
+      lab.runNetdoctor('client', ['check', '--only', probe, '--json', '--config', configPath], { timeoutMs: TOOL_TIMEOUT_MS }),
+    );
+    out.push({ scenario, tool: c.tool, samplesMs: c.samplesMs, correct: correctOverRuns(c.verdicts, truth), note: c.note });
     const d = await measure(`netdoctor ${probe} probe alone (node + runner)`, false, () =>
-      lab.exec('client', [process.execPath, '--input-type=module', '-e', DIRECT_SCRIPT, configPath, root, probe], { timeoutMs: TOOL_TIMEOUT_MS }),
+      lab.exec('client', probeAloneArgv(probe, configPath), { timeoutMs: TOOL_TIMEOUT_MS }),
     );
     out.push({ scenario, tool: d.tool, samplesMs: d.samplesMs, correct: correctOverRuns(d.verdicts, truth), note: d.note });
     return out;
