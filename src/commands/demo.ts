@@ -47,7 +47,7 @@ export async function run(opts: DemoOptions): Promise<number> {
 
   const { startTui, replaySource } = await import('../report/tui/index.js');
   await startTui({
-    source: replaySource({ config: scenario.config, run: scenario.run }, { speed }),
+    source: replaySource({ result: scenario.run, diagnosis: diagnose(scenario.run.observations, scenario.config) }, { speed }),
     info: { site, iface: scenario.config.interface, vantage: scenario.run.vantage, label: `demo: ${scenario.name} (recorded ${recorded})` },
     refreshMs: scenario.config.tui.refreshMs,
   });

@@ -13,10 +13,13 @@
 import { homedir } from 'node:os';
 import { configSearchPath, findConfigFile, loadConfig } from '../config/load.js';
 import { readMachineFacts } from '../config/machine.js';
+import type { Config } from '../config/resolve.js';
+import { diagnose } from '../diagnose/index.js';
 import { probes as registry } from '../probes/registry.js';
-import { selectProbes } from '../probes/runner.js';
-import type { Vantage } from '../probes/types.js';
+import { runProbes, selectProbes, type Selection } from '../probes/runner.js';
+import { PROBE_NAMES, type Vantage } from '../probes/types.js';
 import type { FirstRunFacts } from '../report/tui/layout.js';
+import type { RunSource } from '../report/tui/source.js';
 import { whyNotInteractive } from '../report/tui/terminal.js';
 
 export interface TuiOptions {
@@ -42,7 +45,7 @@ export async function run(opts: TuiOptions): Promise<number> {
   const vantage = opts.vantage ?? 'inside';
   const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage });
 
-  const { startTui, liveSource } = await import('../report/tui/index.js');
+  const { startTui } = await import('../report/tui/index.js');
   const reason = await startTui({
     source: liveSource({ config, selection, vantage, deadlineMs: opts.deadline ?? config.deadlineMs }),
     info: { site: config.site, iface: config.interface, vantage, label: config.source.file ?? 'no config: machine defaults' },
@@ -54,6 +57,40 @@ export async function run(opts: TuiOptions): Promise<number> {
     return init({ output: 'netdoctor.yaml' });
   }
   return 0;
+}
+
+export interface LiveSourceOptions {
+  config: Config;
+  selection: Selection;
+  vantage: Vantage;
+  deadlineMs: number;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * The UI's runs on a real network: the probes through the runner, then the
+ * diagnosis of what they saw. The UI only displays what this hands it.
+ */
+export function liveSource(opts: LiveSourceOptions): RunSource {
+  const order = new Map<string, number>(PROBE_NAMES.map((n, i) => [n, i]));
+  const probes = [...opts.selection.run, ...opts.selection.skipped.map((s) => s.probe)]
+    .map((p) => p.name)
+    .sort((a, b) => order.get(a)! - order.get(b)!);
+  return {
+    probes,
+    async run(signal, onEvent) {
+      const result = await runProbes({
+        config: opts.config,
+        selection: opts.selection,
+        vantage: opts.vantage,
+        deadlineMs: opts.deadlineMs,
+        signal,
+        onEvent,
+        options: opts.options ?? {},
+      });
+      return { result, diagnosis: diagnose(result.observations, opts.config) };
+    },
+  };
 }
 
 /** What the first-run screen shows: read from the kernel and /etc/resolv.conf, never probed. */

@@ -80,7 +80,7 @@ describe('frames', () => {
   });
 
   it('unplugged-pi (replayed): CRITICAL, the missing DHCP server as the root cause, its symptoms folded beneath', async () => {
-    const { lastFrame } = show(replaySource(unplugged, { speed: 50 }));
+    const { lastFrame } = show(replaySource(unplugged.outcome, { speed: 50 }));
     const f = await frameWhere(lastFrame, (x) => x.includes('CRITICAL'), 'with the diagnosis');
     expect(f).toContain('✖ CRITICAL');
     expect(f).toContain('1 root cause, 4 symptoms it explains (↳)');
@@ -98,7 +98,7 @@ describe('frames', () => {
 
 describe('keys', () => {
   it('select, expand, copy, back', async () => {
-    const { lastFrame, stdin } = show(replaySource(unplugged, { speed: 50 }));
+    const { lastFrame, stdin } = show(replaySource(unplugged.outcome, { speed: 50 }));
     await frameWhere(lastFrame, (x) => x.includes('› ✖ DHCP server missing'), 'with the diagnosis');
     stdin.write(KEY.down);
     await frameWhere(lastFrame, (x) => /› +↳ pi-dns is missing/.test(x), 'with the first symptom selected');
@@ -240,7 +240,7 @@ describe('leaving nothing behind', () => {
     try {
       const stdout = new FakeTty();
       const stdin = new FakeTty();
-      const instance = inkRender(<App source={replaySource(unplugged, { speed })} info={info} refreshMs={60_000} auto color={false} />, {
+      const instance = inkRender(<App source={replaySource(unplugged.outcome, { speed })} info={info} refreshMs={60_000} auto color={false} />, {
         stdout: stdout as unknown as NodeJS.WriteStream,
         stdin: stdin as unknown as NodeJS.ReadStream,
         exitOnCtrlC: false,

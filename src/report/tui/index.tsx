@@ -9,8 +9,8 @@ import type { FirstRunFacts, HeaderInfo } from './layout.js';
 import type { RunSource } from './source.js';
 import { colorWanted } from './terminal.js';
 
-export type { RunSource, RunOutcome, Recording } from './source.js';
-export { liveSource, replaySource } from './source.js';
+export type { RunSource, RunOutcome } from './source.js';
+export { replaySource } from './source.js';
 export type { FirstRunFacts, HeaderInfo } from './layout.js';
 
 export interface StartOptions {

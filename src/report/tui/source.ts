@@ -1,14 +1,12 @@
 /**
- * Where the UI's runs come from. The UI only knows this interface: a live
- * source runs the probes through the runner, a replay source plays a recorded
- * scenario back as the same runner events, at the pace it was recorded. Both
- * end with the diagnosis of what was observed.
+ * Where the UI's runs come from. The UI only knows this interface, and only
+ * displays: the command that starts it drives the runs (src/commands/tui.ts
+ * runs the probes and diagnoses what they saw). Here is the one source that
+ * is about showing: a replay plays a recorded, already diagnosed run back as
+ * the same runner events, at the pace it was recorded.
  */
-import type { Config } from '../../config/resolve.js';
-import { diagnose } from '../../diagnose/index.js';
 import type { Diagnosis } from '../../diagnose/types.js';
-import { runProbes, type Selection } from '../../probes/runner.js';
-import { PROBE_NAMES, type Observation, type ProbeName, type ProbeOutcome, type RunEvent, type RunResult, type Vantage } from '../../probes/types.js';
+import { PROBE_NAMES, type Observation, type ProbeName, type ProbeOutcome, type RunEvent, type RunResult } from '../../probes/types.js';
 
 export interface RunOutcome {
   result: RunResult;
@@ -25,42 +23,6 @@ export interface RunSource {
    * ignored.
    */
   run(signal: AbortSignal, onEvent: (event: RunEvent) => void): Promise<RunOutcome>;
-}
-
-export interface LiveSourceOptions {
-  config: Config;
-  selection: Selection;
-  vantage: Vantage;
-  deadlineMs: number;
-  options?: Record<string, unknown>;
-}
-
-/** The probes themselves, through the runner: what `netdoctor` shows on a real network. */
-export function liveSource(opts: LiveSourceOptions): RunSource {
-  const order = new Map<string, number>(PROBE_NAMES.map((n, i) => [n, i]));
-  const probes = [...opts.selection.run, ...opts.selection.skipped.map((s) => s.probe)]
-    .map((p) => p.name)
-    .sort((a, b) => order.get(a)! - order.get(b)!);
-  return {
-    probes,
-    async run(signal, onEvent) {
-      const result = await runProbes({
-        config: opts.config,
-        selection: opts.selection,
-        vantage: opts.vantage,
-        deadlineMs: opts.deadlineMs,
-        signal,
-        onEvent,
-        options: opts.options ?? {},
-      });
-      return { result, diagnosis: diagnose(result.observations, opts.config) };
-    },
-  };
-}
-
-export interface Recording {
-  config: Config;
-  run: RunResult;
 }
 
 export interface ReplayOptions {
@@ -127,13 +89,13 @@ export function replaySchedule(run: RunResult): ReplayStep[] {
   return steps;
 }
 
-/** A recorded run played back as if the probes were running now: no network, no root. */
-export function replaySource(recording: Recording, opts: ReplayOptions = {}): RunSource {
+/** A recorded run and its diagnosis played back as if the probes were running now: no network, no root. */
+export function replaySource(recorded: RunOutcome, opts: ReplayOptions = {}): RunSource {
   const speed = opts.speed && opts.speed > 0 ? opts.speed : 1;
   const now = opts.now ?? Date.now;
-  const steps = replaySchedule(recording.run);
+  const steps = replaySchedule(recorded.result);
   const first = steps[0].event;
-  const probes = PROBE_NAMES.filter((p) => recording.run.observations.some((o) => o.probe === p) || (first.type === 'run-start' && first.probes.includes(p)));
+  const probes = PROBE_NAMES.filter((p) => recorded.result.observations.some((o) => o.probe === p) || (first.type === 'run-start' && first.probes.includes(p)));
   return {
     probes,
     run(signal, onEvent) {
@@ -159,8 +121,8 @@ export function replaySource(recording: Recording, opts: ReplayOptions = {}): Ru
           }
           signal.removeEventListener('abort', stop);
           // Started now, but it took what the probes took when it was recorded.
-          const result: RunResult = { ...recording.run, startedAt: new Date(begun).toISOString() };
-          resolve({ result, diagnosis: diagnose(recording.run.observations, recording.config) });
+          const result: RunResult = { ...recorded.result, startedAt: new Date(begun).toISOString() };
+          resolve({ result, diagnosis: recorded.diagnosis });
         };
         next();
       });
