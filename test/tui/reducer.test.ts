@@ -143,6 +143,21 @@ describe('keys', () => {
     expect(s.scroll).toBe(0);
   });
 
+  it('scrolls the copy view and the help the same way: lines, pages, home and end', () => {
+    const viewport = { page: 10, maxScroll: 25 };
+    for (const open of [[cmd('enter'), cmd('copy')], [cmd('help')]]) {
+      let s = apply(done(), ...open);
+      s = apply(s, cmd('down', viewport), cmd('pageDown', viewport));
+      expect(s.scroll).toBe(10);
+      s = apply(s, cmd('end', viewport));
+      expect(s.scroll).toBe(25);
+      s = apply(s, cmd('pageUp', viewport), cmd('up', viewport));
+      expect(s.scroll).toBe(15);
+      s = apply(s, cmd('home', viewport));
+      expect(s.scroll).toBe(0);
+    }
+  });
+
   it('moves to the next finding from a detail with → and starts it at the top', () => {
     const s = apply(done(), cmd('enter'), cmd('down', { page: 10, maxScroll: 9 }), cmd('right'));
     expect(s.view).toBe('detail');

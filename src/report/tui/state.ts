@@ -312,8 +312,27 @@ function scrollTo(state: TuiState, scroll: number, viewport?: Viewport): TuiStat
   return { ...state, scroll: clamp(scroll, 0, max) };
 }
 
+/**
+ * Where a movement key goes from `at`, the same in every view: a line (or a
+ * finding) up or down, a page, the first, the `last`. Undefined for any other
+ * key. The caller clamps.
+ */
+function moved(command: Command, at: number, page: number, last: number): number | undefined {
+  switch (command) {
+    case 'up': return at - 1;
+    case 'down': return at + 1;
+    case 'pageUp': return at - page;
+    case 'pageDown': return at + page;
+    case 'home': return 0;
+    case 'end': return last;
+    default: return undefined;
+  }
+}
+
 function onCommand(state: TuiState, command: Command, viewport?: Viewport): TuiState {
   const page = Math.max(1, (viewport?.page ?? 10) - 1);
+  // In the views that scroll (detail, copy, help), a movement key scrolls: to the end means to the viewport's last line.
+  const scrolled = moved(command, state.scroll, page, viewport?.maxScroll ?? 0);
   // Keys that mean the same in every view.
   switch (command) {
     case 'quit':
@@ -341,13 +360,9 @@ function onCommand(state: TuiState, command: Command, viewport?: Viewport): TuiS
 
     case 'main': {
       const items = itemsOf(state);
+      const to = moved(command, state.selected, page, items.length - 1);
+      if (to !== undefined) return select(state, to);
       switch (command) {
-        case 'up': return select(state, state.selected - 1);
-        case 'down': return select(state, state.selected + 1);
-        case 'pageUp': return select(state, state.selected - page);
-        case 'pageDown': return select(state, state.selected + page);
-        case 'home': return select(state, 0);
-        case 'end': return select(state, items.length - 1);
         case 'enter':
         case 'right':
           if (items.length === 0) return { ...state, notice: state.shown ? 'nothing to expand: no findings' : 'no findings yet: the first run is still going' };
@@ -360,13 +375,8 @@ function onCommand(state: TuiState, command: Command, viewport?: Viewport): TuiS
     }
 
     case 'detail':
+      if (scrolled !== undefined) return scrollTo(state, scrolled, viewport);
       switch (command) {
-        case 'up': return scrollTo(state, state.scroll - 1, viewport);
-        case 'down': return scrollTo(state, state.scroll + 1, viewport);
-        case 'pageUp': return scrollTo(state, state.scroll - page, viewport);
-        case 'pageDown': return scrollTo(state, state.scroll + page, viewport);
-        case 'home': return scrollTo(state, 0, viewport);
-        case 'end': return scrollTo(state, viewport?.maxScroll ?? 0, viewport);
         case 'left': return { ...select(state, state.selected - 1), scroll: 0 };
         case 'right': return { ...select(state, state.selected + 1), scroll: 0 };
         case 'enter':
@@ -380,13 +390,8 @@ function onCommand(state: TuiState, command: Command, viewport?: Viewport): TuiS
 
     case 'copy': {
       const fixes = selectedFinding(state)?.fixes.length ?? 0;
+      if (scrolled !== undefined) return scrollTo(state, scrolled, viewport);
       switch (command) {
-        case 'up': return scrollTo(state, state.scroll - 1, viewport);
-        case 'down': return scrollTo(state, state.scroll + 1, viewport);
-        case 'pageUp': return scrollTo(state, state.scroll - page, viewport);
-        case 'pageDown': return scrollTo(state, state.scroll + page, viewport);
-        case 'home': return scrollTo(state, 0, viewport);
-        case 'end': return scrollTo(state, viewport?.maxScroll ?? 0, viewport);
         case 'left': return fixes > 1 ? { ...state, fixIndex: (state.fixIndex + fixes - 1) % fixes, scroll: 0 } : state;
         case 'right': return fixes > 1 ? { ...state, fixIndex: (state.fixIndex + 1) % fixes, scroll: 0 } : state;
         case 'enter':
@@ -399,11 +404,8 @@ function onCommand(state: TuiState, command: Command, viewport?: Viewport): TuiS
     }
 
     case 'help':
+      if (scrolled !== undefined) return scrollTo(state, scrolled, viewport);
       switch (command) {
-        case 'up': return scrollTo(state, state.scroll - 1, viewport);
-        case 'down': return scrollTo(state, state.scroll + 1, viewport);
-        case 'pageUp': return scrollTo(state, state.scroll - page, viewport);
-        case 'pageDown': return scrollTo(state, state.scroll + page, viewport);
         case 'enter':
         case 'back':
           return { ...state, view: state.helpFrom, scroll: 0 };
