@@ -12,10 +12,12 @@ const RUNS = Number(process.env.NETDOCTOR_FUZZ_RUNS ?? 2000);
 const SEED = process.env.NETDOCTOR_FUZZ_SEED === undefined ? undefined : Number(process.env.NETDOCTOR_FUZZ_SEED);
 
 describe('fuzzing every parser', () => {
+  // The whole-target watchdog grows with the count asked for (NETDOCTOR_FUZZ_RUNS).
+  const budgetMs = Math.max(50_000, RUNS * 10);
   for (const target of targets) {
     it(`${target.name}: ${target.parser}`, () => {
       // A generous per-input bound: other test files share the two cores, and CPU time already leaves out waiting.
-      const stats = runFuzz(target, { runs: RUNS, seed: SEED, maxMsPerInput: 250, cutEachMs: 1000, budgetMs: 50_000 });
+      const stats = runFuzz(target, { runs: RUNS, seed: SEED, maxMsPerInput: 250, cutEachMs: 1000, budgetMs });
       console.log(`fuzz ${describeStats(stats)}`);
       expect(stats.examples, `replay with NETDOCTOR_FUZZ_SEED=${stats.seed}`).toEqual([]);
       expect(stats.failures).toBe(0);
@@ -24,7 +26,7 @@ describe('fuzzing every parser', () => {
       for (const kind of ['generated', 'mutated', 'random'] as const) expect(stats.byKind[kind]).toBeGreaterThan(RUNS / 20);
       // …and enough of them got past the first cheap checks to test the code that decodes.
       expect(stats.deep, `outcomes: ${JSON.stringify(stats.outcomes)}`).toBeGreaterThan(RUNS / 20);
-    }, 60_000);
+    }, budgetMs + 10_000);
   }
 });
 
