@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../shared/errors.js';
 import { inSubnet, parseCidr, type Subnet } from '../shared/ipv4.js';
@@ -70,7 +70,8 @@ export interface ParseOptions {
 /** Parses and validates YAML text; throws {@link ConfigError} listing every problem. */
 export function parseConfigText(text: string, opts: ParseOptions): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': yaml would otherwise print its warnings (e.g. a list used as a key) straight to stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => ({
@@ -81,7 +82,16 @@ export function parseConfigText(text: string, opts: ParseOptions): Config {
       })),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    rejectCollectionKeys(doc, lineCounter, opts.file);
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // yaml throws, rather than reports, an alias without its anchor and an alias expansion past
+    // maxAliasCount (a "billion laughs" file): both are still just a config that cannot be read.
+    throw new ConfigError([{ file: opts.file, path: '', message: `is not valid YAML: ${(err as Error).message}` }]);
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ file: opts.file, line: 1, path: '', message: 'must be a mapping of keys (like `site: home`), not a list or a single value' }]);
   }
@@ -94,6 +104,25 @@ export function parseConfigText(text: string, opts: ParseOptions): Config {
   const crossIssues = crossCheck(parsed.data).map((i) => ({ ...i, ...located(i.at) }));
   if (crossIssues.length > 0) throw new ConfigError(crossIssues.map(({ at: _at, ...rest }) => rest));
   return resolveConfig(parsed.data, opts.machine, { file: opts.file, env: opts.env ?? process.env });
+}
+
+/**
+ * A list, mapping or alias used as a key means nothing to netdoctor, and yaml
+ * turns each such key into a string by printing it, again at every level of
+ * nesting: 800 bytes of `? ? ? …` cost it 12 s in toJS. So they are refused
+ * before toJS, in one linear walk.
+ */
+function rejectCollectionKeys(doc: Document, lc: LineCounter, file: string): void {
+  const issues: ConfigIssue[] = [];
+  visit(doc, {
+    Pair(_key, pair) {
+      if (pair.key === null || isScalar(pair.key)) return undefined;
+      const at = (pair.key as YamlNode).range?.[0];
+      if (issues.length < 5) issues.push({ file, line: at === undefined ? undefined : lc.linePos(at).line, path: '', message: 'has a list, mapping or alias as a key; keys are plain words like site or hosts' });
+      return visit.SKIP;
+    },
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 /** `hosts[1].mac` from `['hosts', 1, 'mac']`. */
@@ -109,7 +138,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return '';
-  const json = JSON.stringify(value);
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // A YAML alias inside its own anchor (`a: &x [*x]`) makes a value that contains itself.
+    return '(a value that contains itself)';
+  }
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 

@@ -136,6 +136,8 @@ const BAD: Array<{ name: string; yaml: string; line: number; path: string; value
   { name: 'unknown host role', yaml: 'hosts:\n  - name: pi\n    mac: "b8:27:eb:00:00:10"\n    ip: 192.168.1.10\n    roles: [dnz]\n', line: 5, path: 'hosts[0].roles[0]', value: '"dnz"', says: /not one of the allowed values \(expected "dns", "vpn"/ },
   { name: 'duplicate YAML key', yaml: 'site: home\nsite: office\n', line: 2, path: '', says: /not valid YAML: Map keys must be unique/ },
   { name: 'missing required host field', yaml: 'hosts:\n  - name: pi\n    ip: 192.168.1.10\n', line: 2, path: 'hosts[0].mac', says: /is required/ },
+  { name: 'a list used as a key', yaml: 'site: home\n? [a, b]\n: 1\n', line: 2, path: '', says: /has a list, mapping or alias as a key/ },
+  { name: 'an alias bomb', yaml: 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n', line: 0, path: '', says: /is not valid YAML: .*alias/i },
   { name: 'whole file is a list', yaml: '- a\n- b\n', line: 1, path: '', says: /must be a mapping of keys/ },
 ];
 
@@ -144,7 +146,7 @@ describe('config: bad files name the key, the value and the line', () => {
     const err = issuesOf(yaml);
     expect(err.issues).toHaveLength(count ?? 1);
     const msg = err.message;
-    expect(msg.startsWith(`netdoctor.yaml:${line}: `), msg).toBe(true);
+    expect(msg.startsWith(line ? `netdoctor.yaml:${line}: ` : 'netdoctor.yaml: '), msg).toBe(true);
     if (path) expect(msg).toContain(` ${path}`);
     if (value) expect(msg).toContain(value);
     expect(msg).toMatch(says);

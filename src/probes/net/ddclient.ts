@@ -115,7 +115,7 @@ export function parseDdclientCache(text: string): DdclientCache {
     // `options host`: the host is the last word; a line without options is a host with nothing cached.
     const m = /^(?:(.*\S)\s+)?(\S+)$/.exec(line);
     const host = m?.[2];
-    if (!m || !host || !HOSTNAME.test(host) || host.includes('=')) {
+    if (!m || !host || !HOSTNAME.test(host) || host.includes('=') || /^\.*$/.test(host)) {
       cache.skippedLines++;
       continue;
     }
@@ -153,15 +153,46 @@ export function entryFor(cache: DdclientCache, hostname: string | undefined): Dd
  */
 export function cachePathFromConf(text: string): string | undefined {
   let found: string | undefined;
-  for (const raw of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
-    const line = raw.replace(/(^|\s)#.*$/, '').trim();
-    if (!line) continue;
-    for (const part of line.split(',')) {
-      const m = /^\s*cache\s*=\s*(['"]?)([^'"\s]+)\1\s*$/.exec(part);
-      if (m) found = m[2];
-    }
+  for (const line of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
+    for (const [key, value] of confAssignments(line)) if (key === 'cache' && value !== '') found = value;
   }
   return found;
+}
+
+/**
+ * `key=value` assignments of one ddclient.conf line, read the way ddclient's
+ * own parser reads them: a backslash escapes the next character, quotes
+ * group, and an unquoted comma or blank ends a value. So a password like
+ * `x\,cache=/y` or `'x,cache=/y'` stays one value and is never taken for a
+ * cache setting. Words without `=` (host names) are skipped; an unquoted `#`
+ * at the start of a word begins a comment.
+ */
+const CONF_KEY = /[A-Za-z][0-9A-Za-z_-]*=/y;
+/** ddclient ends an unquoted value at a comma or any blank. */
+const isSeparator = (c: string) => c === ',' || c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\f' || c === '\v';
+
+function* confAssignments(line: string): Generator<[string, string]> {
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && isSeparator(line[i])) i++;
+    if (line[i] === '#') return;
+    CONF_KEY.lastIndex = i;
+    const key = CONF_KEY.exec(line);
+    let value = '';
+    let quote = '';
+    if (key) i += key[0].length;
+    for (; i < line.length; i++) {
+      const c = line[i];
+      if (c === '\\' && i + 1 < line.length) value += line[++i];
+      else if (quote) {
+        if (c === quote) quote = '';
+        else value += c;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (isSeparator(c)) break;
+      else value += c;
+    }
+    if (key) yield [key[0].slice(0, -1).toLowerCase(), value];
+  }
 }
 
 export type ReadError = { code: 'missing' | 'permission' | 'too-large' | 'not-a-file' | 'io'; message: string };
