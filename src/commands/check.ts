@@ -6,10 +6,9 @@
  * server is reported on stderr and changes neither the verdict nor the exit
  * code.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/resolve.js';
+import { defaultStateDir, type Config } from '../config/resolve.js';
 import { diagnose } from '../diagnose/index.js';
 import { prepareProbes, releasePrepared } from '../probes/prepare.js';
 import { probes as registry } from '../probes/registry.js';
@@ -18,7 +17,8 @@ import type { Prepared, ProbeName, RunEvent, RunResult, Vantage } from '../probe
 import { dropPrivileges, lookupUser, restrictFileModes } from '../privileges.js';
 import { sendMetrics, metricLines } from '../report/graphite.js';
 import { History } from '../report/history.js';
-import { buildCheckReport, readSavedRun, type CheckReport } from '../report/json.js';
+import { buildCheckReport, type CheckReport } from '../report/json.js';
+import { colorWanted } from '../report/tui/terminal.js';
 import { renderText } from '../report/text.js';
 import { formatDuration } from '../shared/duration.js';
 import { storageProblem } from '../shared/disk.js';
@@ -44,24 +44,26 @@ export interface CheckOptions {
 }
 
 export async function run(opts: CheckOptions): Promise<number> {
+  // A replay is the diagnose command's job: nothing is probed, recorded or sent.
+  if (opts.fromJson !== undefined) {
+    const { run: replay } = await import('./diagnose.js');
+    return replay({ fromJson: opts.fromJson, json: opts.json, config: opts.config, verbose: opts.verbose });
+  }
   // Before anything is written: the history (and its -wal/-shm), the DHCP MAC and reports are for their owner only.
   restrictFileModes();
   let config = loadConfig({ configPath: opts.config });
   // An unknown --user or probe name is a usage error before anything is opened.
   if (opts.user !== undefined) lookupUser(opts.user);
-  const replay = opts.fromJson !== undefined;
-  const selection = replay ? undefined : selectProbes(registry, { only: opts.only, skip: opts.skip, vantage: opts.vantage ?? 'inside' });
+  const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage: opts.vantage ?? 'inside' });
   const interrupt = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => interrupt.abort(new Error(sig));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   // What needs root (port 68) is opened first; then root is dropped; only then is the network read.
-  const prepared = selection
-    ? (await prepareProbes(selection.run, { config, vantage: opts.vantage ?? 'inside', options: probeOptions(opts), signal: interrupt.signal })).prepared
-    : new Map<ProbeName, Prepared>();
+  const { prepared } = await prepareProbes(selection.run, { config, vantage: opts.vantage ?? 'inside', options: probeOptions(opts), signal: interrupt.signal });
   try {
     if (opts.user !== undefined) config = becomeUser(opts.user, config);
-    const run = selection ? await probeOnce(config, opts, selection, prepared, interrupt.signal) : readSavedRun(opts.fromJson!);
+    const run = await probeOnce(config, opts, selection, prepared, interrupt.signal);
     releasePrepared(prepared);
     if (interrupt.signal.aborted) {
       // An interrupted run is not a verdict: nothing is recorded or sent, so the history holds only whole runs.
@@ -72,10 +74,9 @@ export async function run(opts: CheckOptions): Promise<number> {
     const code = exitCodeFor(report.status);
 
     if (!opts.quiet || report.status !== 'ok') {
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: colorWanted(process.stdout) }));
     }
-    // A replayed incident is not a new run: it goes to neither the history nor Graphite.
-    if (!replay) await sinks(config, opts, report, interrupt.signal);
+    await sinks(config, opts, report, interrupt.signal);
     return code;
   } finally {
     releasePrepared(prepared);
@@ -94,16 +95,12 @@ function probeOptions(opts: CheckOptions): Record<string, unknown> {
  * stays, and must be writable by that user.
  */
 function becomeUser(name: string, config: Config): Config {
-  const before = defaultHistoryPath(process.env);
+  const before = join(defaultStateDir(process.env, process.getuid?.()), 'history.db');
   const outcome = dropPrivileges(name);
   if (outcome.note) process.stderr.write(`netdoctor: ${outcome.note}\n`);
   if (!outcome.dropped || config.history.path !== before) return config;
-  return { ...config, history: { ...config.history, path: defaultHistoryPath({ HOME: outcome.user.home ?? '/nonexistent' }) } };
-}
-
-/** As config/resolve.ts derives it when history.path is not set. */
-function defaultHistoryPath(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'netdoctor', 'history.db');
+  const after = defaultStateDir({ ...process.env, HOME: outcome.user.home ?? '/nonexistent' }, process.getuid?.());
+  return { ...config, history: { ...config.history, path: join(after, 'history.db') } };
 }
 
 async function probeOnce(config: Config, opts: CheckOptions, selection: Selection, prepared: ReadonlyMap<ProbeName, Prepared>, signal: AbortSignal): Promise<RunResult> {
@@ -153,7 +150,7 @@ async function sinks(config: Config, opts: CheckOptions, report: CheckReport, si
   let history: History | undefined;
   if (opts.history !== false) {
     try {
-      history = History.open(config.history.path);
+      history = History.open(config.history.path, { busyTimeoutMs: 1000 });
       history.recordRun(report);
       history.prune(config.history.keepMs);
     } catch (err) {

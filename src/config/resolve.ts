@@ -68,14 +68,7 @@ export function resolveConfig(
   const routerIp = fill('router.ip', file.router?.ip, iface === machine.defaultInterface ? machine.gateway : undefined);
   const dnsServers = fill('dns.servers', file.dns?.servers, machine.resolvers.length ? machine.resolvers : undefined) ?? [];
 
-  // Root without XDG_STATE_HOME is cron or a service: its history belongs in /var/lib, where
-  // `sudo netdoctor report` finds it too, not in whichever HOME sudo happened to keep.
-  const uid = opts.uid ?? process.getuid?.();
-  const stateDir = env.XDG_STATE_HOME
-    ? join(env.XDG_STATE_HOME, 'netdoctor')
-    : uid === 0
-      ? '/var/lib/netdoctor'
-      : join(env.HOME || homedir(), '.local', 'state', 'netdoctor');
+  const stateDir = defaultStateDir(env, opts.uid ?? process.getuid?.());
   const prefix = file.graphite?.prefix ?? `netdoctor.${file.site ?? DEFAULTS.site}`;
 
   return {
@@ -126,6 +119,18 @@ export function resolveConfig(
     tui: { refreshMs: file.tui?.refresh ?? DEFAULTS.tuiRefreshMs },
     source: { file: opts.file, fromMachine },
   };
+}
+
+/**
+ * Where netdoctor keeps its state (history) when the config does not say.
+ * Root without XDG_STATE_HOME is cron or a service: its history belongs in
+ * /var/lib, where `sudo netdoctor report` finds it too, not in whichever HOME
+ * sudo happened to keep.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv, uid: number | undefined): string {
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'netdoctor');
+  if (uid === 0) return '/var/lib/netdoctor';
+  return join(env.HOME || homedir(), '.local', 'state', 'netdoctor');
 }
 
 function expandHome(path: string | undefined, env: NodeJS.ProcessEnv): string | undefined {

@@ -94,7 +94,12 @@ export class History {
   }
 
   /** Opens (creating and migrating as needed) the history at `path`; `:memory:` for tests. */
-  static open(path: string, opts: { readonly?: boolean } = {}): History {
+  /**
+   * `busyTimeoutMs`: how long to wait for another process holding the
+   * database (a `report` reading it); `check` keeps this short so a busy
+   * history cannot push it past its deadline.
+   */
+  static open(path: string, opts: { readonly?: boolean; busyTimeoutMs?: number } = {}): History {
     let db: Database.Database;
     try {
       if (path !== ':memory:' && !opts.readonly) {
@@ -119,7 +124,7 @@ export class History {
         }
       }
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? 5000))}`);
       const history = new History(path, db);
       if (!opts.readonly) history.migrate();
       else if ((db.pragma('user_version', { simple: true }) as number) > SCHEMA_VERSION) {
