@@ -13,8 +13,6 @@ import { didYouMean } from './shared/suggest.js';
 // Only the fault names and one-line descriptions, for `lab fault --help`: nothing heavy.
 import { FAULTS } from './lab/faults.js';
 
-export { VERSION } from './version.js';
-
 /** `--only dhcp,dns` and `--only dhcp --only dns` both give ['dhcp', 'dns']. */
 function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -89,11 +87,13 @@ ${EXIT_CODES_HELP}`,
       done(await run({ ...opts }));
     });
 
-  withRunOptions(program).option(
-    '--refresh <duration>',
-    'auto-refresh interval when toggled with "a" (default 30s)',
-    durationOption('--refresh', { ms: 5000, text: 'at least 5s, since each refresh runs every probe' }),
-  );
+  withRunOptions(program)
+    .option(
+      '--refresh <duration>',
+      'auto-refresh interval when toggled with "a" (default 30s)',
+      durationOption('--refresh', { ms: 5000, text: 'at least 5s, since each refresh runs every probe' }),
+    )
+    .option('--user <name>', 'when started as root, drop to this user once the privileged sockets are open');
 
   withRunOptions(program.command('check'))
     .description('run every probe once, diagnose, print a summary (or --json) and exit 0/1/2/3')

@@ -17,7 +17,9 @@ import type { Config } from '../config/resolve.js';
 import { diagnose } from '../diagnose/index.js';
 import { probes as registry } from '../probes/registry.js';
 import { runProbes, selectProbes, type Selection } from '../probes/runner.js';
-import { PROBE_NAMES, type Vantage } from '../probes/types.js';
+import { prepareProbes, releasePrepared } from '../probes/prepare.js';
+import { PROBE_NAMES, type Prepared, type ProbeName, type Vantage } from '../probes/types.js';
+import { dropPrivileges, lookupUser, restrictFileModes } from '../privileges.js';
 import type { FirstRunFacts } from '../report/tui/layout.js';
 import type { RunSource } from '../report/tui/source.js';
 import { whyNotInteractive } from '../report/tui/terminal.js';
@@ -30,13 +32,19 @@ export interface TuiOptions {
   deadline?: number;
   /** Auto-refresh interval, ms (`--refresh`); default `tui.refresh` from the config. */
   refresh?: number;
+  /** Started as root: open what needs root (port 68), then run as this user. */
+  user?: string;
 }
 
 export async function run(opts: TuiOptions): Promise<number> {
   if (whyNotInteractive() !== undefined) {
     // Not a terminal: one plain run, exactly as `check` prints it (but nothing recorded or sent: this is a look, not a check).
     const { run: check } = await import('./check.js');
-    return check({ config: opts.config, only: opts.only, skip: opts.skip, vantage: opts.vantage, deadline: opts.deadline, history: false, graphite: false });
+    return check({ config: opts.config, only: opts.only, skip: opts.skip, vantage: opts.vantage, deadline: opts.deadline, history: false, graphite: false, user: opts.user });
+  }
+  if (opts.user !== undefined) {
+    restrictFileModes();
+    lookupUser(opts.user); // an unknown user is a usage error before the screen is taken over
   }
 
   // Config and usage errors end here, before the screen is taken over, with the usual message and exit 3.
@@ -45,13 +53,26 @@ export async function run(opts: TuiOptions): Promise<number> {
   const vantage = opts.vantage ?? 'inside';
   const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage });
 
+  // With --user: what needs root is opened once, for every refresh, before root is dropped.
+  let prepared: ReadonlyMap<ProbeName, Prepared> | undefined;
+  if (opts.user !== undefined) {
+    prepared = (await prepareProbes(selection.run, { config, vantage, options: {} })).prepared;
+    const outcome = dropPrivileges(opts.user);
+    if (outcome.note) process.stderr.write(`netdoctor: ${outcome.note}\n`);
+  }
+
   const { startTui } = await import('../report/tui/index.js');
-  const reason = await startTui({
-    source: liveSource({ config, selection, vantage, deadlineMs: opts.deadline ?? config.deadlineMs }),
-    info: { site: config.site, iface: config.interface, vantage, label: config.source.file ?? 'no config: machine defaults' },
-    refreshMs: opts.refresh ?? config.tui.refreshMs,
-    firstRun: file ? undefined : firstRunFacts(),
-  });
+  let reason: Awaited<ReturnType<typeof startTui>>;
+  try {
+    reason = await startTui({
+      source: liveSource({ config, selection, vantage, deadlineMs: opts.deadline ?? config.deadlineMs, prepared }),
+      info: { site: config.site, iface: config.interface, vantage, label: config.source.file ?? 'no config: machine defaults' },
+      refreshMs: opts.refresh ?? config.tui.refreshMs,
+      firstRun: file ? undefined : firstRunFacts(),
+    });
+  } finally {
+    if (prepared) releasePrepared(prepared);
+  }
   if (reason === 'init') {
     const { run: init } = await import('./init.js');
     return init({ output: 'netdoctor.yaml' });
@@ -65,6 +86,8 @@ export interface LiveSourceOptions {
   vantage: Vantage;
   deadlineMs: number;
   options?: Record<string, unknown>;
+  /** Resources opened as root before the drop (see Probe.prepare), reused by every run. */
+  prepared?: ReadonlyMap<ProbeName, Prepared>;
 }
 
 /**
@@ -87,6 +110,7 @@ export function liveSource(opts: LiveSourceOptions): RunSource {
         signal,
         onEvent,
         options: opts.options ?? {},
+        ...(opts.prepared ? { prepared: opts.prepared } : {}),
       });
       return { result, diagnosis: diagnose(result.observations, opts.config) };
     },

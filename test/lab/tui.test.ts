@@ -7,7 +7,7 @@
  *
  * Needs the BUILT CLI (npx tsc -p tsconfig.build.json) and tmux.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
@@ -132,4 +132,39 @@ describeLab('the live UI and init in the lab', (lab) => {
     expect(r.stdout).toMatch(/^netdoctor \S+ · lab · inside · /m);
     expect(r.stdout).toMatch(/✖ pi-dns moved: it is at 192\.168\.1\.\d+, expected 192\.168\.1\.10/);
   }, 90_000);
+
+  it('--user nobody: port 68 is opened as root, then the UI runs as nobody and still sees the router, run after run', async () => {
+    await lab().heal();
+    const config = lab().writeConfig(lab().configYaml(), 'tui-user.yaml');
+    const home = join(lab().stateDir, 'home-user');
+    mkdirSync(home, { recursive: true });
+    const env = terminalEnv({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state') });
+    const ui = new Tmux();
+    try {
+      ui.start(`ip netns exec ${lab().ns('client')} ${process.execPath} ${CLI} --user nobody --config ${config}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
+      const screen = await ui.waitFor((s) => s.includes('Nothing wrong found'), 'the healthy diagnosis', 60_000);
+      expect(screen).toMatch(/✔ DHCP +192\.168\.1\.1 answered in/);
+      // The UI's process is nobody's now.
+      const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+          // argv as node sees it: the tmux server and the shell also carry the command line, but only as text.
+          const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+          return argv[0] === process.execPath && argv[1] === CLI && argv.some((a) => a.endsWith('tui-user.yaml'));
+        } catch {
+          return false;
+        }
+      });
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s+65534/m);
+      ui.keys('r');
+      await ui.waitFor((s) => s.includes('checking…'), 'the re-run', 10_000);
+      const again = await ui.waitFor((s) => s.includes('Nothing wrong found') && !s.includes('checking…'), 'the second diagnosis', 60_000);
+      expect(again).toMatch(/✔ DHCP +192\.168\.1\.1 answered in/);
+      ui.keys('q');
+      const end = await ui.waitFor((s) => EXITED.test(s), 'netdoctor to exit', 15_000);
+      expect(EXITED.exec(end)![1]).toBe('0');
+    } finally {
+      ui.kill();
+    }
+  }, 150_000);
 });

@@ -5,6 +5,8 @@
  * `kill()` stops only that server.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const TMUX_MISSING: string | undefined = spawnSync('tmux', ['-V']).status === 0 ? undefined : 'tmux is not installed';
 
@@ -70,5 +72,7 @@ export class Tmux {
     if (!this.started) return;
     this.started = false;
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { timeout: 10_000 });
+    // tmux leaves its socket file behind; without this every run adds two to /tmp/tmux-UID.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
