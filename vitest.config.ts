@@ -7,6 +7,7 @@ export default defineConfig({
     // two cores do not take many of them at once.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    setupFiles: ['test/support/private-state.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: process.env.VITEST_JSON ? ['default', ['json', { outputFile: process.env.VITEST_JSON }]] : ['default'],
