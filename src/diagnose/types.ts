@@ -26,6 +26,7 @@ export type FindingId =
   | 'gateway-down'
   | 'wan-down'
   | 'dns-server-down'
+  | 'dns-server-failing'
   | 'dns-wrong-answer'
   | 'dns-upstream-failing'
   | 'ddns-stale'

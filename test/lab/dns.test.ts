@@ -10,7 +10,9 @@ import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import type { QueryData, ServerData } from '../../src/probes/dns.js';
 import type { Observation } from '../../src/probes/types.js';
+import { diagnose } from '../../src/diagnose/index.js';
 import { waitFor } from '../../src/shared/wait.js';
+import { configFrom } from '../support/config.js';
 import { describeLab, type TestLab } from '../support/lab.js';
 import { finishedInTime, listObservations } from '../support/observations.js';
 
@@ -155,6 +157,43 @@ describeLab('dns probe in the lab', (lab) => {
     }
   });
 
+  it('a server that replies SERVFAIL to every question: the probe says so, and the engine calls it broken (critical), not partly working', async () => {
+    const l = lab();
+    let child: ReturnType<typeof spawn> | undefined;
+    await l.fault('dns-down');
+    try {
+      // In dnsmasq's place on pi-dns, a responder that answers every question with SERVFAIL, as a resolver
+      // that holds no names itself and has lost every upstream does. `ip netns exec` execs node: child.pid is ours.
+      child = spawn('ip', ['netns', 'exec', l.ns('pi-dns'), process.execPath, '--input-type=module', '-e', SERVFAIL_DNS], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let said = '';
+      child.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+      await waitFor('the SERVFAIL responder to listen', async () => said.includes('listening'), { timeoutMs: 5000, intervalMs: 50 });
+      const dig = await l.exec('client', ['dig', '+time=1', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home']);
+      expect(dig.stdout, 'dig sees the SERVFAIL too').toContain('status: SERVFAIL');
+
+      const obs = await l.runProbe('client', 'dns', { configYaml: l.configYaml() });
+      finishedInTime(obs);
+      expect(query(obs, PI_DNS, 'pi-vpn.home', 'A')).toMatchObject({ status: 'fail', reason: 'servfail' });
+      expect(query(obs, PI_DNS, 'example.com', 'A')).toMatchObject({ status: 'fail', reason: 'servfail' });
+      expect(server(obs, PI_DNS)).toMatchObject({ status: 'fail', values: { ok: 0, failed: 5, answered: 5 } });
+
+      const diagnosis = diagnose(obs, configFrom(l.configYaml()));
+      expect(diagnosis.status).toBe('critical');
+      // Only the dns probe ran: the other probes' "not checked" unknowns are beside the point here.
+      const roots = diagnosis.findings.filter((f) => f.root && f.severity !== 'unknown');
+      expect(roots.map((f) => f.key)).toEqual(['dns-server-failing{server=192.168.1.10}']);
+      expect(roots[0].title).toBe('DNS server 192.168.1.10 (pi-dns) answers, but resolves no name: servfail for example.com, pi-dns.home and pi-vpn.home');
+      expect(diagnosis.findings.map((f) => f.id)).not.toContain('dns-partial');
+    } finally {
+      if (child?.pid && child.exitCode === null) {
+        const exited = new Promise((res) => child!.once('exit', res));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await l.heal();
+    }
+  });
+
   it('after heal the server is healthy again (the lab is left as found)', async () => {
     const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
     expect(server(obs, PI_DNS).reason, obs.map((o) => o.summary).join('\n')).toBe('healthy');
@@ -185,6 +224,30 @@ describeLab('dns probe in the lab', (lab) => {
 });
 
 const ROGUE = '192.168.1.254';
+
+/**
+ * A JS program for `node -e`: answers every DNS question with SERVFAIL (the question echoed, no records).
+ * Written out here rather than with dns2's server so the reply is exactly what the test says it is.
+ */
+const SERVFAIL_DNS = `
+import dgram from 'node:dgram';
+const s = dgram.createSocket('udp4');
+s.on('message', (m, from) => {
+  if (m.length < 12) return;
+  let end = 12;
+  while (end < m.length && m[end] !== 0) end += m[end] + 1;
+  end += 5; // the root label, QTYPE, QCLASS
+  if (end > m.length) return;
+  const reply = Buffer.from(m.subarray(0, end));
+  reply[2] = 0x80 | (m[2] & 0x79); // QR, the same opcode and RD
+  reply[3] = 0x82;                 // RA, RCODE 2 (SERVFAIL)
+  reply.writeUInt16BE(1, 4);
+  reply.fill(0, 6, 12);            // no answers, authorities or additionals
+  s.send(reply, from.port, from.address);
+});
+s.bind(53, () => console.log('listening'));
+setTimeout(() => process.exit(0), 60000);
+`;
 
 /** dhcp and dns under the real runner in one run inside `client`, as `check --only dhcp,dns` would. */
 async function runWithDhcp(l: TestLab): Promise<Observation[]> {

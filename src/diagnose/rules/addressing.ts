@@ -194,6 +194,7 @@ export const addressingEdges: ExplainEdge[] = [
   { cause: 'host-moved', effect: 'dns-server-down', because: 'the DNS server that stopped answering is the moved host\'s expected address', when: same('expected', 'server') },
   { cause: 'host-missing', effect: 'dns-server-down', because: 'the DNS server that stopped answering is the missing host\'s address', when: same('expected', 'server') },
   { cause: 'ip-conflict', effect: 'dns-server-down', because: 'another device answers at the DNS server\'s address', when: same('ip', 'server') },
+  { cause: 'ip-conflict', effect: 'dns-server-failing', because: 'another device answers at the DNS server\'s address', when: same('ip', 'server') },
   { cause: 'host-moved', effect: 'dns-wrong-answer', because: 'the name now resolves to where the host moved', when: same('actual', 'actual') },
   { cause: 'host-moved', effect: 'vpn-forward-stale', because: 'the port forward still points at the moved host\'s old address', when: same('expected', 'to') },
   { cause: 'host-missing', effect: 'vpn-forward-stale', because: 'the port forward points at the missing host\'s address', when: same('expected', 'to') },

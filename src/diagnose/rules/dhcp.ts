@@ -213,12 +213,13 @@ export const dhcpEdges: ExplainEdge[] = [
     effect: 'host-missing',
     because: 'a host without an address from DHCP falls to link-local, where a sweep of the subnet cannot see it',
   },
-  {
+  // A server that is down and one that answers but resolves nothing are asked for the same reason.
+  ...(['dns-server-down', 'dns-server-failing'] as const).map((effect): ExplainEdge => ({
     cause: 'dhcp-unexpected-server',
-    effect: 'dns-server-down',
+    effect,
     because: 'the unexpected server hands out its own DNS server; devices (and netdoctor) ask it because of that offer',
     when: (c, e, config) => (c.facts?.offeredDns ?? []).includes(e.labels.server) && e.labels.server !== config.router.dnsServer && !config.dns.servers.includes(e.labels.server),
-  },
+  })),
   {
     cause: 'dhcp-bad-options',
     effect: 'dns-server-down',

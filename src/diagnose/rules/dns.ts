@@ -8,7 +8,7 @@ import { compareIp, isIPv4 } from '../../shared/ipv4.js';
 import { plural } from '../../shared/text.js';
 import { restartServiceFix } from '../fixes.js';
 import { dataOf, listOf, type DnsQueryData, type DnsServerData } from '../observed.js';
-import type { ExplainEdge, FindingDraft, Rule, RuleContext } from '../rule.js';
+import { same, type ExplainEdge, type FindingDraft, type Rule, type RuleContext } from '../rule.js';
 import type { Fix } from '../types.js';
 import { ipName, listing } from '../words.js';
 
@@ -94,7 +94,7 @@ const serverDown: Rule = {
   family: 'dns',
   question: 'whether each DNS server answers, and whether outside names resolve through it',
   needs: ['dns'],
-  produces: ['dns-server-down', 'dns-upstream-failing', 'dns-partial', 'dns-unknown'],
+  produces: ['dns-server-down', 'dns-server-failing', 'dns-upstream-failing', 'dns-partial', 'dns-unknown'],
   match(ctx) {
     const out: FindingDraft[] = [];
     for (const v of serversOf(ctx)) {
@@ -170,6 +170,39 @@ const serverDown: Rule = {
           impact: `Unknown whether devices that use ${v.server} can resolve names.`,
           evidence,
           fixes: [{ title: 'Check it by hand, then run netdoctor again', steps: [`dig @${v.server} ${asked[0] ?? 'example.com'}`, 'Then: sudo netdoctor check --only dns'] }],
+        });
+        continue;
+      }
+      // It replies, yet not one name resolves (SERVFAIL to everything, say): for the devices that use it,
+      // that is as bad as a dead server, and "some names but not others" would be untrue.
+      const judged = v.queries.filter((q) => kindOf(q) !== 'reverse' && (q.status === 'ok' || q.status === 'fail'));
+      // Only when a local name failed too: with outside names alone failing it is the upstream (below), which wan-down can explain.
+      const localUnanswered = judged.some((q) => kindOf(q) === 'record' && !['wrong-answer', 'nxdomain', 'no-answer'].includes(q.reason));
+      if (judged.length > 0 && judged.every((q) => q.status === 'fail') && localUnanswered) {
+        const byReason = new Map<string, string[]>();
+        for (const q of judged) byReason.set(q.reason, [...(byReason.get(q.reason) ?? []), nameOf(q)]);
+        const failures = listing([...byReason].map(([reason, names]) => `${reason} for ${listing(names)}`));
+        out.push({
+          id: 'dns-server-failing',
+          labels: { server: v.server },
+          severity: 'critical',
+          title: `DNS server ${who} answers, but resolves no name: ${failures}`,
+          explanation:
+            `${used} It replied${askedText}, but not one answer was usable: ${failures}. ` +
+            `Its DNS service runs, so the machine and port 53 are fine; what it resolves from is broken — its local names file, its upstream servers, or its own state.`,
+          impact: `Devices that use ${v.server} cannot resolve names: to them "the internet stopped working".`,
+          consequence: `nothing resolves through ${v.server}`,
+          evidence,
+          fixes: [
+            restartServiceFix(host, v.server, ['dnsmasq'], 'the DNS server (dnsmasq)'),
+            {
+              title: `Find out why ${host ? host.name : v.server} fails every name`,
+              steps: [
+                `On ${host ? host.name : v.server}: sudo journalctl -u dnsmasq -n 100 --no-pager shows why it fails (a bad config line, an upstream it cannot reach, DNSSEC failing on a wrong clock).`,
+                `Ask it by hand: dig @${v.server} ${nameOf(judged[0])}`,
+              ],
+            },
+          ],
         });
         continue;
       }
@@ -290,4 +323,11 @@ const wrongAnswer: Rule = {
 
 export const dnsRules: Rule[] = [serverDown, wrongAnswer];
 
-export const dnsEdges: ExplainEdge[] = [];
+export const dnsEdges: ExplainEdge[] = [
+  {
+    cause: 'dns-server-failing',
+    effect: 'dns-wrong-answer',
+    because: 'a server that resolves nothing cannot give the right address for a local name either',
+    when: same('server', 'server'),
+  },
+];
