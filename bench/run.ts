@@ -6,7 +6,7 @@
  * reported in the document, and the others still run.
  *
  *   npm run bench                       every section, 5 runs each
- *   npm run bench -- --runs 9 --only dhcp,dns
+ *   npm run bench -- --runs 9 --only dhcp,dns    (writes .bench-build/benchmarks-dhcp-dns.md)
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,11 +22,14 @@ import { dnsBench } from './dns.js';
 import { benchEngine } from './engine.js';
 import { fuzzBench } from './fuzz.js';
 import { hostsBench } from './hosts.js';
+import { labBench } from './lab.js';
 import { reportBench } from './report.js';
 import { median, type BenchFn, type BenchLab, type BenchSection } from './types.js';
 import { vpnBench } from './vpn.js';
 
 const SECTIONS: Array<{ name: string; needsLab: boolean; fn: BenchFn }> = [
+  // Builds its own lab (another prefix); needs root and the lab packages like the others, but not the shared lab.
+  { name: 'lab', needsLab: false, fn: labBench },
   { name: 'dhcp', needsLab: true, fn: dhcpBench },
   { name: 'hosts', needsLab: true, fn: hostsBench },
   { name: 'dns', needsLab: true, fn: dnsBench },
@@ -40,14 +43,14 @@ const SECTIONS: Array<{ name: string; needsLab: boolean; fn: BenchFn }> = [
 function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string } {
   let runs = 5;
   let only: string[] | undefined;
-  let out = join(PACKAGE_ROOT, 'docs', 'benchmarks.md');
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--only') only = argv[++i].split(',');
     else if (a === '--out') out = argv[++i];
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.map((s) => s.name).join(',')}] [--out FILE]\n`);
+      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.map((s) => s.name).join(',')}] [--out FILE]\nWithout --only it writes docs/benchmarks.md; with --only, .bench-build/benchmarks-<sections>.md.\n`);
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${JSON.stringify(a)} (try --help)\n`);
@@ -63,6 +66,8 @@ function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string
     process.stderr.write(`bench: --only ${unknown.join(',')}: not a section (sections: ${SECTIONS.map((s) => s.name).join(', ')})\n`);
     process.exit(3);
   }
+  // docs/benchmarks.md is the whole comparison: a run of some sections writes beside the build instead of cutting the others out of it.
+  out ??= only ? join(PACKAGE_ROOT, '.bench-build', `benchmarks-${only.join('-')}.md`) : join(PACKAGE_ROOT, 'docs', 'benchmarks.md');
   return { runs, only, out };
 }
 
