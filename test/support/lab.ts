@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { LabGuest } from '../../src/lab/guest.js';
 import { Lab, labUnavailableReason } from '../../src/lab/lab.js';
-import { run, isAlive, processStartTime } from '../../src/lab/sys.js';
+import { run, isAlive, processStartTime, which } from '../../src/lab/sys.js';
 import { LAN, type LabNode } from '../../src/lab/topology.js';
 import type { Observation } from '../../src/probes/types.js';
 
@@ -29,8 +29,29 @@ export type { LabNode } from '../../src/lab/topology.js';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUN_PROBE = join(REPO, 'test', 'support', 'run-probe.mjs');
 
+/**
+ * Tools the lab tests use beyond the lab itself: to check the lab with plain tools (dig, nmap), to
+ * render a report (chromium), to receive metrics (carbon). Missing ones skip the lab tests like a
+ * missing lab package does, saying which, rather than failing them one by one.
+ */
+const LAB_TEST_TOOLS: Array<[tool: string, pkg: string]> = [
+  ['dig', 'dnsutils'],
+  ['nmap', 'nmap'],
+  ['chromium', 'chromium'],
+  ['carbon-cache', 'graphite-carbon'],
+  ['whisper-fetch', 'python3-whisper'],
+  ['setpriv', 'util-linux'],
+  ['tmux', 'tmux'],
+];
+
+function missingTestTools(): string | undefined {
+  const missing = LAB_TEST_TOOLS.filter(([tool]) => !which(tool));
+  if (missing.length === 0) return undefined;
+  return `the lab tests also need ${missing.map(([t]) => t).join(', ')} (apt-get install ${[...new Set(missing.map(([, p]) => p))].join(' ')})`;
+}
+
 /** Why lab tests cannot run here (not root, missing commands), or undefined. */
-export const LAB_SKIP_REASON: string | undefined = labUnavailableReason();
+export const LAB_SKIP_REASON: string | undefined = labUnavailableReason() ?? missingTestTools();
 
 export interface RunOutput {
   code: number;
