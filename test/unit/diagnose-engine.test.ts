@@ -102,6 +102,17 @@ describe('explanation is transitive and deletes nothing', () => {
     expect(find(d, 'dns-server-down{server=192.168.1.10}')!.suppressedBy).toEqual(['host-missing{host=pi-dns}']);
     expect(find(d, 'dns-server-down{server=192.168.1.10}')!.rootKeys).toEqual(['dhcp-server-missing{iface=eth0}']);
     expect(find(d, 'vpn-forward-stale{port=1194,to=192.168.1.20}')!.depth).toBe(2);
+    // One root; everything else beneath it.
+    expect(d.findings.filter((f) => f.root && f.severity !== 'unknown').map((f) => f.key)).toEqual(['dhcp-server-missing{iface=eth0}']);
+    for (const key of ['host-missing{host=pi-dns}', 'host-missing{host=pi-vpn}', 'dns-server-down{server=192.168.1.10}', 'vpn-forward-stale{port=1194,to=192.168.1.20}']) {
+      expect(find(d, key)!.rootKeys, key).toEqual(['dhcp-server-missing{iface=eth0}']);
+    }
+    // "New devices get no address" is the root's own impact (no probe can observe a device that is not there yet).
+    const root = find(d, 'dhcp-server-missing{iface=eth0}')!;
+    expect(root.impact).toMatch(/New devices/);
+    for (const [name, ip] of [['pi-dns', '192.168.1.10'], ['pi-vpn', '192.168.1.20']]) {
+      expect(root.fixes.some((f) => f.title.includes(name) && f.title.includes(ip) && f.snippet?.text.includes(`${ip}/24`)), `${name} static address fix`).toBe(true);
+    }
   });
 
   it('unplugged-pi, link-local seen: the DNS failure hangs beneath the DHCP root through the moved Pi', () => {
