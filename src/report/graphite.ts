@@ -29,9 +29,15 @@ export function metricLines(report: CheckReport, prefix: string): string[] {
   const add = (path: string, value: number) => {
     if (Number.isFinite(value)) lines.push(`${prefix}.${path} ${value} ${ts}`);
   };
+  // Two observations of one probe can share a subject (the VPN handshake to pi-vpn's address and to the
+  // port forward's target, when both are 192.168.1.20): carbon would keep only the last of the two points
+  // at that second. Those subjects get the observation's target (or check) added, so each keeps its series.
+  const shared = new Map<string, number>();
+  for (const o of report.observations) shared.set(`${o.probe}\0${o.subject}`, (shared.get(`${o.probe}\0${o.subject}`) ?? 0) + 1);
   for (const o of report.observations) {
+    const subject = (shared.get(`${o.probe}\0${o.subject}`) ?? 0) > 1 ? `${o.subject}_${o.labels.target ?? o.check}` : o.subject;
     for (const [name, value] of Object.entries(o.values)) {
-      add(`${metricSegment(o.probe)}.${metricSegment(o.subject)}.${metricSegment(name)}`, value);
+      add(`${metricSegment(o.probe)}.${metricSegment(subject)}.${metricSegment(name)}`, value);
     }
   }
   add('check.duration_ms', Math.round(report.durationMs));

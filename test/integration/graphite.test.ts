@@ -10,6 +10,8 @@ import { metricLines, metricSegment, sendMetrics } from '../../src/report/graphi
 import { waitFor } from '../../src/shared/wait.js';
 import { Carbon, CARBON_SKIP_REASON } from '../support/carbon.js';
 import { sampleReport } from '../support/reports.js';
+import { recordedScenario } from '../support/scenarios.js';
+import type { CheckReport } from '../../src/report/json.js';
 
 describe('metric lines', () => {
   it('names every value <prefix>.<probe>.<subject>.<value> with dots in subjects replaced', () => {
@@ -28,6 +30,18 @@ describe('metric lines', () => {
       `netdoctor.home.findings.info 0 ${ts}`,
     ]);
     expect(metricSegment('192.168.1.10/pi-vpn.home/A')).toBe('192_168_1_10_pi-vpn_home_A');
+  });
+
+  it('two observations with one subject (the VPN at pi-vpn and at the forward, both .20) keep a series each', () => {
+    const { run } = recordedScenario('healthy');
+    const report = { netdoctor: 'test', site: 'lab', vantage: run.vantage, startedAt: run.startedAt, durationMs: run.durationMs, status: 'ok', observations: run.observations, findings: [] } as CheckReport;
+    const lines = metricLines(report, 'nd');
+    const paths = lines.map((l) => l.split(' ')[0]);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths).toContain('nd.vpn.192_168_1_20_1194_udp_expected.ok');
+    expect(paths).toContain('nd.vpn.192_168_1_20_1194_udp_forward.ok');
+    // A subject of its own keeps the plain <probe>.<subject>.<value> name.
+    expect(paths).toContain('nd.dns.192_168_1_10.ok');
   });
 });
 

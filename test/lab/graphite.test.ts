@@ -5,6 +5,8 @@
  * none lost, none duplicated.
  */
 import { expect, it } from 'vitest';
+import type { CheckReport } from '../../src/report/json.js';
+import { metricLines } from '../../src/report/graphite.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { Carbon } from '../support/carbon.js';
 import { checkReportSchema, type CheckJson } from '../support/check-json.js';
@@ -57,6 +59,24 @@ describeLab('Graphite export from real checks', (lab) => {
       });
       // One point per run, at the run's own timestamp, with the run's own value: none lost, none duplicated.
       expect(carbon.fetch('nd.lab.check.duration_ms', from, until)).toEqual(runs.map((r) => [seconds(r.startedAt), r.durationMs]));
+
+      // And not only the duration: every metric line each run made (observations, status, finding counts) is in whisper
+      // at that run's second with that run's value — the spooled runs' included.
+      const expected = new Map<string, Array<[number, number]>>();
+      for (const run of runs) {
+        for (const line of metricLines(run as unknown as CheckReport, 'nd.lab')) {
+          const [path, value, ts] = line.split(' ');
+          expected.set(path, [...(expected.get(path) ?? []), [Number(ts), Number(value)]]);
+        }
+      }
+      expect(expected.size).toBeGreaterThan(20);
+      const stored = () => new Map([...expected.keys()].map((path) => [path, carbon.fetch(path, from, until)]));
+      const differing = (got: Map<string, Array<[number, number]>>) => [...expected].filter(([path, points]) => JSON.stringify(got.get(path)) !== JSON.stringify(points)).map(([path]) => path);
+      await waitFor('every metric of every run in whisper', () => differing(stored()).length === 0, {
+        timeoutMs: 20_000,
+        intervalMs: 1000,
+        detail: () => `differing: ${differing(stored()).slice(0, 5).join(', ')}`,
+      });
     } finally {
       await carbon.dispose();
     }
