@@ -8,33 +8,21 @@
  * It builds its own lab under another prefix, so it can run while the shared
  * benchmark lab is up.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FAULTS } from '../src/lab/faults.js';
+import { run, type RunResult } from '../src/lab/sys.js';
 import { PACKAGE_ROOT } from '../src/version.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli.js');
 const PREFIX = 'benchup';
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function lab(args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, 'lab', ...args, '--prefix', PREFIX], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
-  });
+/** One `netdoctor lab …` through the CLI, timed as a user waits for it (a hung step is cut at 60 s). */
+async function lab(args: string[]): Promise<RunResult & { ms: number }> {
+  const t0 = performance.now();
+  const r = await run([process.execPath, CLI, 'lab', ...args, '--prefix', PREFIX], { timeoutMs: 60_000 });
+  return { ...r, ms: performance.now() - t0 };
 }
 
 /** `lab status --json` exits 0 only when every server of the lab runs. */
