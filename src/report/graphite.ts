@@ -26,18 +26,18 @@ export function metricSegment(text: string): string {
 export function metricLines(report: CheckReport, prefix: string): string[] {
   const ts = Math.floor(Date.parse(report.startedAt) / 1000);
   const lines: string[] = [];
+  // One point per path: the VPN probe reports one handshake under each role that points at its endpoint
+  // (pi-vpn's address and the forward's target, both 192.168.1.20), with the same values; sent twice,
+  // carbon would only overwrite the first.
+  const sent = new Set<string>();
   const add = (path: string, value: number) => {
-    if (Number.isFinite(value)) lines.push(`${prefix}.${path} ${value} ${ts}`);
+    if (!Number.isFinite(value) || sent.has(path)) return;
+    sent.add(path);
+    lines.push(`${prefix}.${path} ${value} ${ts}`);
   };
-  // Two observations of one probe can share a subject (the VPN handshake to pi-vpn's address and to the
-  // port forward's target, when both are 192.168.1.20): carbon would keep only the last of the two points
-  // at that second. Those subjects get the observation's target (or check) added, so each keeps its series.
-  const shared = new Map<string, number>();
-  for (const o of report.observations) shared.set(`${o.probe}\0${o.subject}`, (shared.get(`${o.probe}\0${o.subject}`) ?? 0) + 1);
   for (const o of report.observations) {
-    const subject = (shared.get(`${o.probe}\0${o.subject}`) ?? 0) > 1 ? `${o.subject}_${o.labels.target ?? o.check}` : o.subject;
     for (const [name, value] of Object.entries(o.values)) {
-      add(`${metricSegment(o.probe)}.${metricSegment(subject)}.${metricSegment(name)}`, value);
+      add(`${metricSegment(o.probe)}.${metricSegment(o.subject)}.${metricSegment(name)}`, value);
     }
   }
   add('check.duration_ms', Math.round(report.durationMs));

@@ -32,15 +32,14 @@ describe('metric lines', () => {
     expect(metricSegment('192.168.1.10/pi-vpn.home/A')).toBe('192_168_1_10_pi-vpn_home_A');
   });
 
-  it('two observations with one subject (the VPN at pi-vpn and at the forward, both .20) keep a series each', () => {
+  it('two observations with one subject (the VPN at pi-vpn and at the forward, both .20) are sent once', () => {
     const { run } = recordedScenario('healthy');
     const report = { netdoctor: 'test', site: 'lab', vantage: run.vantage, startedAt: run.startedAt, durationMs: run.durationMs, status: 'ok', observations: run.observations, findings: [] } as CheckReport;
     const lines = metricLines(report, 'nd');
     const paths = lines.map((l) => l.split(' ')[0]);
     expect(new Set(paths).size).toBe(paths.length);
-    expect(paths).toContain('nd.vpn.192_168_1_20_1194_udp_expected.ok');
-    expect(paths).toContain('nd.vpn.192_168_1_20_1194_udp_forward.ok');
-    // A subject of its own keeps the plain <probe>.<subject>.<value> name.
+    expect(run.observations.filter((o) => o.probe === 'vpn' && o.subject === '192.168.1.20:1194/udp')).toHaveLength(2);
+    expect(paths.filter((p) => p === 'nd.vpn.192_168_1_20_1194_udp.ok')).toHaveLength(1);
     expect(paths).toContain('nd.dns.192_168_1_10.ok');
   });
 });
