@@ -22,7 +22,7 @@ import { limiter } from '../shared/limit.js';
 import { median } from '../shared/stats.js';
 import { queryDns, type DnsQueryOptions, type DnsResult } from './net/dns-client.js';
 import { answerValues, normalizeName, RCODE } from './net/dns-packet.js';
-import type { Observation, ObservationDraft, Probe, ProbeContext } from './types.js';
+import { DNS_WRONG_ANSWER_REASONS, type Observation, type ObservationDraft, type Probe, type ProbeContext } from './types.js';
 
 export type QueryKind = 'record' | 'external' | 'reverse';
 export type ServerSource = 'config' | 'resolv.conf' | 'router' | 'dhcp';
@@ -214,8 +214,13 @@ export function serverObservation(server: string, sources: Iterable<ServerSource
   let replied = 0;
   let icmpRefused = 0;
   let rcodeRefused = 0;
+  // Names (not PTRs) resolved, and local names it could not answer at all (not merely answered wrong).
+  let namesOk = 0;
+  let localUnanswered = 0;
   for (const q of queries) {
     const d = q.data!;
+    if (d.kind !== 'reverse' && q.status === 'ok') namesOk++;
+    if (d.kind === 'record' && q.status === 'fail' && !DNS_WRONG_ANSWER_REASONS.includes(q.reason)) localUnanswered++;
     const bucket = d.kind === 'external' ? external : local;
     bucket.total++;
     if (q.status === 'ok') bucket.ok++;
@@ -249,6 +254,9 @@ export function serverObservation(server: string, sources: Iterable<ServerSource
   }
   if (okCount === 0 && rcodeRefused === replied) {
     return make('fail', 'refused', `${server} answers but REFUSES every question (${rcodeRefused} of ${total}): it does not serve this client`);
+  }
+  if (namesOk === 0 && localUnanswered > 0) {
+    return make('fail', 'failing', `${server} answered ${replied} of ${total} questions but resolved no name (${failing}): the server runs, what it resolves from is broken`);
   }
   if (external.total > 0 && external.ok === 0 && local.ok > 0) {
     return make('fail', 'upstream-failing', `${server} answers local names (${local.ok}/${local.total}) but no external name (0/${external.total}: ${reasonsOf(queries, 'external')}): its upstream resolution is failing`);

@@ -6,6 +6,9 @@
 import type { Config } from '../config/resolve.js';
 
 export const PROBE_NAMES = ['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns'] as const;
+
+/** DNS query reasons for a local name that was answered, only not with the expected address (docs/observations.md). */
+export const DNS_WRONG_ANSWER_REASONS: readonly string[] = ['wrong-answer', 'nxdomain', 'no-answer'];
 export type ProbeName = (typeof PROBE_NAMES)[number];
 
 /** Where netdoctor runs: on the LAN, or outside it (a VPS) looking in. */

@@ -220,10 +220,10 @@ export const dhcpEdges: ExplainEdge[] = [
     because: 'the unexpected server hands out its own DNS server; devices (and netdoctor) ask it because of that offer',
     when: (c, e, config) => (c.facts?.offeredDns ?? []).includes(e.labels.server) && e.labels.server !== config.router.dnsServer && !config.dns.servers.includes(e.labels.server),
   })),
-  {
+  ...(['dns-server-down', 'dns-server-failing'] as const).map((effect): ExplainEdge => ({
     cause: 'dhcp-bad-options',
-    effect: 'dns-server-down',
+    effect,
     because: 'devices ask the DNS server their DHCP offer names; a wrong one handed out is the reason that server gets asked',
     when: (c, e, config) => c.labels.option === 'dns' && (c.facts?.offeredDns ?? []).includes(e.labels.server) && e.labels.server !== config.router.dnsServer,
-  },
+  })),
 ];

@@ -3,7 +3,7 @@
  * through it, and are the local names right. In the seed, the router kept
  * handing out the DNS Pi's old address, and "the internet stopped working".
  */
-import type { Observation } from '../../probes/types.js';
+import { DNS_WRONG_ANSWER_REASONS, type Observation } from '../../probes/types.js';
 import { compareIp, isIPv4 } from '../../shared/ipv4.js';
 import { plural } from '../../shared/text.js';
 import { restartServiceFix } from '../fixes.js';
@@ -54,6 +54,9 @@ function serversOf(ctx: RuleContext): ServerView[] {
     } else if (judged.every((q) => q.status === 'fail' && q.reason === 'refused')) {
       v.status = 'fail';
       v.reason = 'refused';
+    } else if (judged.every((q) => q.status === 'fail') && judged.some(answeredNothing)) {
+      v.status = 'fail';
+      v.reason = 'failing';
     } else {
       v.status = judged.some((q) => q.status === 'fail') ? 'fail' : 'ok';
       v.reason = v.status === 'ok' ? 'healthy' : 'partial';
@@ -69,6 +72,11 @@ function serversOf(ctx: RuleContext): ServerView[] {
 
 function compareAddresses(a: string, b: string): number {
   return isIPv4(a) && isIPv4(b) ? compareIp(a, b) : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A local name the server could not answer at all: not a wrong address, but SERVFAIL, silence, a refusal. */
+function answeredNothing(q: Observation): boolean {
+  return kindOf(q) === 'record' && q.status === 'fail' && !DNS_WRONG_ANSWER_REASONS.includes(q.reason);
 }
 
 function kindOf(q: Observation): string {
@@ -175,12 +183,10 @@ const serverDown: Rule = {
       }
       // It replies, yet not one name resolves (SERVFAIL to everything, say): for the devices that use it,
       // that is as bad as a dead server, and "some names but not others" would be untrue.
-      const judged = v.queries.filter((q) => kindOf(q) !== 'reverse' && (q.status === 'ok' || q.status === 'fail'));
-      // Only when a local name failed too: with outside names alone failing it is the upstream (below), which wan-down can explain.
-      const localUnanswered = judged.some((q) => kindOf(q) === 'record' && !['wrong-answer', 'nxdomain', 'no-answer'].includes(q.reason));
-      if (judged.length > 0 && judged.every((q) => q.status === 'fail') && localUnanswered) {
+      if (v.status === 'fail' && v.reason === 'failing') {
+        const failed = v.queries.filter((q) => kindOf(q) !== 'reverse' && q.status === 'fail');
         const byReason = new Map<string, string[]>();
-        for (const q of judged) byReason.set(q.reason, [...(byReason.get(q.reason) ?? []), nameOf(q)]);
+        for (const q of failed) byReason.set(q.reason, [...(byReason.get(q.reason) ?? []), nameOf(q)]);
         const failures = listing([...byReason].map(([reason, names]) => `${reason} for ${listing(names)}`));
         out.push({
           id: 'dns-server-failing',
@@ -199,7 +205,7 @@ const serverDown: Rule = {
               title: `Find out why ${host ? host.name : v.server} fails every name`,
               steps: [
                 `On ${host ? host.name : v.server}: sudo journalctl -u dnsmasq -n 100 --no-pager shows why it fails (a bad config line, an upstream it cannot reach, DNSSEC failing on a wrong clock).`,
-                `Ask it by hand: dig @${v.server} ${nameOf(judged[0])}`,
+                `Ask it by hand: dig @${v.server} ${nameOf(failed[0])}`,
               ],
             },
           ],
@@ -246,7 +252,7 @@ const serverDown: Rule = {
       }
       const partial = v.queries.filter((q) => {
         if (q.status !== 'fail' || kindOf(q) === 'reverse') return false;
-        if (kindOf(q) === 'record' && ['wrong-answer', 'nxdomain', 'no-answer'].includes(q.reason)) return false; // wrong answers, below
+        if (kindOf(q) === 'record' && DNS_WRONG_ANSWER_REASONS.includes(q.reason)) return false; // wrong answers, below
         if (upstream && kindOf(q) === 'external') return false;
         return true;
       });
@@ -284,7 +290,7 @@ const wrongAnswer: Rule = {
     for (const v of serversOf(ctx)) {
       if (v.status === 'fail' && (v.reason === 'unreachable' || v.reason === 'refused')) continue;
       for (const q of v.queries) {
-        if (q.status !== 'fail' || kindOf(q) !== 'record' || !['wrong-answer', 'nxdomain', 'no-answer'].includes(q.reason)) continue;
+        if (q.status !== 'fail' || kindOf(q) !== 'record' || !DNS_WRONG_ANSWER_REASONS.includes(q.reason)) continue;
         const d = dataOf<DnsQueryData>(q);
         const name = nameOf(q);
         const expected = d.expected ?? ctx.config.dns.records[name] ?? ctx.config.dns.records[name.replace(/\.$/, '')];

@@ -152,6 +152,9 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
         case 'upstream-failing':
           out.push(fig('critical', `${s} local names only: upstream fails`));
           break;
+        case 'failing':
+          out.push(fig('critical', `${s} answers, resolves nothing`));
+          break;
         case 'wrong-answers':
           out.push(fig('warning', `${s} wrong answers${count ? ` (${count.trim()})` : ''}`));
           break;
