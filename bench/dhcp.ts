@@ -15,7 +15,6 @@
  * user runs it (`check --only dhcp --json`, node start-up included).
  */
 import YAML from 'yaml';
-import { BUILT_CLI } from '../src/lab/guest.js';
 import { randomLocalMac } from '../src/probes/net/client-mac.js';
 import { sleep } from '../src/shared/wait.js';
 import { median, type BenchFn, type BenchLab, type BenchRow } from './types.js';
@@ -106,9 +105,7 @@ export const dhcpBench: BenchFn = async (lab: BenchLab, { runs, log }) => {
 
   const netdoctor = (mac: string | undefined) => {
     const args = ['check', '--only', 'dhcp', '--json', '--config', configPath];
-    return mac
-      ? lab.exec('client', ['env', `NETDOCTOR_DHCP_CLIENT_MAC=${mac}`, process.execPath, BUILT_CLI, ...args], { timeoutMs: TOOL_TIMEOUT_MS })
-      : lab.runNetdoctor('client', args, { timeoutMs: TOOL_TIMEOUT_MS });
+    return lab.runNetdoctor('client', args, { timeoutMs: TOOL_TIMEOUT_MS, ...(mac ? { env: { NETDOCTOR_DHCP_CLIENT_MAC: mac } } : {}) });
   };
   const checkDhcp = (mac: string) => lab.exec('client', [CHECK_DHCP, '-i', iface, '-m', mac], { timeoutMs: TOOL_TIMEOUT_MS });
   const nmap = (mac: string) =>

@@ -8,20 +8,19 @@
  * It builds its own lab under another prefix, so it can run while the shared
  * benchmark lab is up.
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { FAULTS } from '../src/lab/faults.js';
+import { BUILT_CLI } from '../src/lab/guest.js';
+import { Lab, labUnavailableReason } from '../src/lab/lab.js';
 import { run, type RunResult } from '../src/lab/sys.js';
-import { PACKAGE_ROOT } from '../src/version.js';
 import type { BenchFn, BenchRow } from './types.js';
 
-const CLI = join(PACKAGE_ROOT, 'dist', 'cli.js');
-const PREFIX = 'benchup';
+/** This section's own lab, beside the shared `bench` one (bench/run.ts takes it down too on Ctrl-C). */
+export const LAB_BENCH_PREFIX = 'benchup';
 
 /** One `netdoctor lab …` through the CLI, timed as a user waits for it (a hung step is cut at 60 s). */
 async function lab(args: string[]): Promise<RunResult & { ms: number }> {
   const t0 = performance.now();
-  const r = await run([process.execPath, CLI, 'lab', ...args, '--prefix', PREFIX], { timeoutMs: 60_000 });
+  const r = await run([process.execPath, BUILT_CLI, 'lab', ...args, '--prefix', LAB_BENCH_PREFIX], { timeoutMs: 60_000 });
   return { ...r, ms: performance.now() - t0 };
 }
 
@@ -30,14 +29,9 @@ async function allRunning(): Promise<boolean> {
   return (await lab(['status', '--json'])).code === 0;
 }
 
-/** After down: the lab says it is not up, and no namespace of its prefix is listed. */
-async function nothingLeft(): Promise<boolean> {
-  const st = JSON.parse((await lab(['status', '--json'])).stdout) as { up: boolean };
-  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return st.up === false && !namespaces.split('\n').some((l) => l.startsWith(`${PREFIX}-`));
-}
-
 export const labBench: BenchFn = async (_shared, { runs, log }) => {
+  const why = labUnavailableReason();
+  if (why) throw new Error(`the lab section needs the lab: ${why}`);
   const rows: BenchRow[] = [];
   const up: number[] = [];
   const down: number[] = [];
@@ -75,7 +69,7 @@ export const labBench: BenchFn = async (_shared, { runs, log }) => {
       }
       const d = await lab(['down']);
       down.push(d.ms);
-      if (d.code !== 0 || !(await nothingLeft())) {
+      if (d.code !== 0 || Lab.exists(LAB_BENCH_PREFIX)) {
         downRight = false;
         problems.add(`down: exit ${d.code}`);
       }
@@ -95,8 +89,8 @@ export const labBench: BenchFn = async (_shared, { runs, log }) => {
     title: 'The practice lab: up, faults, heal, down',
     rows,
     notes: [
-      `Each figure is the CLI as a user types it (\`node dist/cli.js lab … --prefix ${PREFIX}\`), node start-up included; ${runs} times each, every fault applied to the healthy network and healed after.`,
-      'Correct: `lab status --json` exits 0 (every server running) after up and after heal, the fault command exits 0, and nothing of the lab is listed after down.',
+      `Each figure is the CLI as a user types it (\`node dist/cli.js lab … --prefix ${LAB_BENCH_PREFIX}\`), node start-up included; ${runs} times each, every fault applied to the healthy network and healed after.`,
+      'Correct: `lab status --json` exits 0 (every server running) after up and after heal, the fault command exits 0, and after down neither its namespaces nor its state dir are left.',
       'unplugged-pi and reservations-lost take seconds by design: the Pis re-plug and really ask DHCP again (and fall back to link-local, or take a pool address), as on the seed\'s network.',
       ...(problems.size ? [`Problems seen: ${[...problems].join('; ')}`] : []),
     ],

@@ -22,7 +22,7 @@ import { dnsBench } from './dns.js';
 import { benchEngine } from './engine.js';
 import { fuzzBench } from './fuzz.js';
 import { hostsBench } from './hosts.js';
-import { labBench } from './lab.js';
+import { LAB_BENCH_PREFIX, labBench } from './lab.js';
 import { reportBench } from './report.js';
 import { median, type BenchFn, type BenchLab, type BenchSection } from './types.js';
 import { vpnBench } from './vpn.js';
@@ -125,7 +125,10 @@ async function main(): Promise<void> {
   const rendered: string[] = [];
 
   let lab: Lab | undefined;
-  const teardown = () => lab?.downSync();
+  const teardown = () => {
+    lab?.downSync();
+    if (Lab.exists(LAB_BENCH_PREFIX)) Lab.open(LAB_BENCH_PREFIX).downSync();
+  };
   process.once('SIGINT', () => {
     teardown();
     process.exit(130);

@@ -52,7 +52,7 @@ export interface BenchLab {
   /** Writes a config file readable from inside the lab and returns its path. */
   writeConfig(yaml: string): string;
   /** `node dist/cli.js …args` inside a node. */
-  runNetdoctor(node: string, args: string[], opts?: { timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  runNetdoctor(node: string, args: string[], opts?: { timeoutMs?: number; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 export type BenchFn = (lab: BenchLab, opts: { runs: number; log: (line: string) => void }) => Promise<BenchSection>;
