@@ -153,7 +153,14 @@ describeWithLabTools('lab harness cleanup (nested vitest)', () => {
       writeFileSync(`${out}.go`, '');
       if (mode === 'sigterm') process.kill(info.worker, 'SIGTERM');
       if (mode === 'sigkill') process.kill(info.worker, 'SIGKILL');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      // The whole group, as in the catch below: vitest alone would leave its worker, and the worker's lab.
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }, 30_000);
       const code = await exited;
       clearTimeout(timer);
       return { ...info, pids, code, output };

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BUILT_CLI } from '../../src/lab/guest.js';
+import { sleep, waitFor } from '../../src/shared/wait.js';
 import { checkReportSchema, rootKeys } from '../support/check-json.js';
 import { describeLab, type TestLab } from '../support/lab.js';
 import { TMUX_MISSING, Tmux, terminalEnv } from '../tui/tmux.js';
@@ -54,14 +55,6 @@ function start(lab: TestLab, node: 'client' | 'pi-dns', argv: string[]): { child
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<Ran>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 })));
   return { child, done, stdout: () => stdout, stderr: () => stderr };
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`waited ${timeoutMs} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The lab's config with some keys replaced, in a file anyone may read. */
@@ -101,11 +94,11 @@ describeLab('faults during a run', (lab) => {
     await lab().fault('dns-down');
     try {
       const silent = start(lab(), 'pi-dns', [process.execPath, '--input-type=module', '-e', SILENT_DNS]);
-      await until('the silent DNS server to listen', () => silent.stdout().includes('listening'));
+      await waitFor('the silent DNS server to listen', () => silent.stdout().includes('listening'), { timeoutMs: 15_000, intervalMs: 50 });
       const config = configWith(lab(), 'vanish', (y) => y);
       const check = start(lab(), 'client', CHECK(config, '--no-history', '--deadline', '8s'));
       // Our questions are in its socket, unanswered: now it goes, as a server that crashes does.
-      await until('a question to reach the DNS server', () => silent.stdout().includes('question'));
+      await waitFor('a question to reach the DNS server', () => silent.stdout().includes('question'), { timeoutMs: 15_000, intervalMs: 50 });
       process.kill(silent.child.pid!, 'SIGKILL');
       const r = await check.done;
       expect(r.ms).toBeLessThan(8_000 + 3_000);
@@ -189,7 +182,7 @@ describeLab('faults during a run', (lab) => {
       setTimeout(() => process.exit(0), 60000);
     `;
     const resetter = start(lab(), 'client', [process.execPath, '--input-type=module', '-e', RESETTER]);
-    await until('the resetting server to listen', () => /port \d+/.test(resetter.stdout()));
+    await waitFor('the resetting server to listen', () => /port \d+/.test(resetter.stdout()), { timeoutMs: 15_000, intervalMs: 50 });
     const port = Number(/port (\d+)/.exec(resetter.stdout())![1]);
     const db = join(scratch, 'graphite', 'history.db');
     const withGraphite = (p: number) => (y: string) => `${historyAt(db)(y)}graphite: { url: "tcp://127.0.0.1:${p}", prefix: nd.faults }\n`;
@@ -219,10 +212,10 @@ describeLab('faults during a run', (lab) => {
       setTimeout(() => process.exit(0), 60000);
     `;
     const collector = start(lab(), 'client', [process.execPath, '--input-type=module', '-e', COLLECTOR]);
-    await until('the collector to listen', () => /port \d+/.test(collector.stdout()));
+    await waitFor('the collector to listen', () => /port \d+/.test(collector.stdout()), { timeoutMs: 15_000, intervalMs: 50 });
     const cport = Number(/port (\d+)/.exec(collector.stdout())![1]);
     const next = await start(lab(), 'client', CHECK(configWith(lab(), 'carbon', withGraphite(cport)), '--only', 'dns,wan')).done;
-    await until('the collector to count what it got', () => /lines \d+/.test(collector.stdout()), 5_000);
+    await waitFor('the collector to count what it got', () => /lines \d+/.test(collector.stdout()), { timeoutMs: 5_000, intervalMs: 50 });
     process.kill(collector.child.pid!, 'SIGKILL');
     expect(next.stderr).not.toMatch(/Graphite/);
     expect(next.code).toBe(0);
@@ -242,7 +235,7 @@ describeLab('faults during a run', (lab) => {
       for (let round = 0; round < 3; round++) {
         const check = start(lab(), 'client', CHECK(config));
         // Mid-run: the DHCP probe alone waits at least 4.5 s for a second server.
-        await new Promise((r) => setTimeout(r, 1200 + round * 700));
+        await sleep(1200 + round * 700);
         const sentAt = performance.now();
         process.kill(check.child.pid!, signal);
         const r = await check.done;
