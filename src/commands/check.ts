@@ -6,9 +6,8 @@
  * server is reported on stderr and changes neither the verdict nor the exit
  * code.
  */
-import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { defaultStateDir, type Config } from '../config/resolve.js';
+import { defaultHistoryPath, defaultStateDir, type Config } from '../config/resolve.js';
 import { diagnose } from '../diagnose/index.js';
 import { prepareProbes, releasePrepared } from '../probes/prepare.js';
 import { probes as registry } from '../probes/registry.js';
@@ -47,7 +46,7 @@ export async function run(opts: CheckOptions): Promise<number> {
   // A replay is the diagnose command's job: nothing is probed, recorded or sent.
   if (opts.fromJson !== undefined) {
     const { run: replay } = await import('./diagnose.js');
-    return replay({ fromJson: opts.fromJson, json: opts.json, config: opts.config, verbose: opts.verbose });
+    return replay({ fromJson: opts.fromJson, json: opts.json, config: opts.config, verbose: opts.verbose, quiet: opts.quiet });
   }
   // Before anything is written: the history (and its -wal/-shm), the DHCP MAC and reports are for their owner only.
   restrictFileModes();
@@ -95,12 +94,13 @@ function probeOptions(opts: CheckOptions): Record<string, unknown> {
  * stays, and must be writable by that user.
  */
 function becomeUser(name: string, config: Config): Config {
-  const before = join(defaultStateDir(process.env, process.getuid?.()), 'history.db');
+  const before = defaultHistoryPath(defaultStateDir(process.env, process.getuid?.()));
   const outcome = dropPrivileges(name);
   if (outcome.note) process.stderr.write(`netdoctor: ${outcome.note}\n`);
   if (!outcome.dropped || config.history.path !== before) return config;
-  const after = defaultStateDir({ ...process.env, HOME: outcome.user.home ?? '/nonexistent' }, process.getuid?.());
-  return { ...config, history: { ...config.history, path: join(after, 'history.db') } };
+  // Only the user's HOME: root's XDG_STATE_HOME would point the user back at a directory it cannot write.
+  const after = defaultStateDir({ HOME: outcome.user.home ?? '/nonexistent' }, process.getuid?.());
+  return { ...config, history: { ...config.history, path: defaultHistoryPath(after) } };
 }
 
 async function probeOnce(config: Config, opts: CheckOptions, selection: Selection, prepared: ReadonlyMap<ProbeName, Prepared>, signal: AbortSignal): Promise<RunResult> {

@@ -26,6 +26,8 @@ export interface DiagnoseOptions {
   json?: boolean;
   config?: string;
   verbose?: boolean;
+  /** As check's --quiet (a replay through `check --from-json`): nothing printed when all is well. */
+  quiet?: boolean;
 }
 
 export async function run(opts: DiagnoseOptions): Promise<number> {
@@ -36,7 +38,9 @@ export async function run(opts: DiagnoseOptions): Promise<number> {
   const config = configPath === undefined && run.config ? configFromRun(run.config, opts.fromJson) : loadConfig({ configPath });
   const report = buildCheckReport(VERSION, config, run, diagnose(run.observations, config));
   if (run.site && !opts.config) report.site = run.site;
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: colorWanted() }));
+  if (!opts.quiet || report.status !== 'ok') {
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: colorWanted() }));
+  }
   return exitCodeFor(report.status);
 }
 

@@ -113,7 +113,7 @@ export function resolveConfig(
       spoolMax: file.graphite.spoolMax ?? DEFAULTS.spoolMax,
     },
     history: {
-      path: expandHome(file.history?.path, env) ?? join(stateDir, 'history.db'),
+      path: expandHome(file.history?.path, env) ?? defaultHistoryPath(stateDir),
       keepMs: file.history?.keep ?? DEFAULTS.historyKeepMs,
     },
     tui: { refreshMs: file.tui?.refresh ?? DEFAULTS.tuiRefreshMs },
@@ -131,6 +131,11 @@ export function defaultStateDir(env: NodeJS.ProcessEnv, uid: number | undefined)
   if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'netdoctor');
   if (uid === 0) return '/var/lib/netdoctor';
   return join(env.HOME || homedir(), '.local', 'state', 'netdoctor');
+}
+
+/** Where the history lives when the config does not say: in the state dir. */
+export function defaultHistoryPath(stateDir: string): string {
+  return join(stateDir, 'history.db');
 }
 
 function expandHome(path: string | undefined, env: NodeJS.ProcessEnv): string | undefined {

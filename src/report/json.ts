@@ -105,8 +105,8 @@ export type SavedRun = RunResult & { site?: string; config?: RunConfig };
 function isRunConfig(c: unknown): c is RunConfig {
   if (!c || typeof c !== 'object') return false;
   const r = c as Record<string, unknown>;
-  return typeof r.site === 'string' && Array.isArray(r.hosts) && typeof r.router === 'object' && typeof r.dhcp === 'object'
-    && typeof r.dns === 'object' && typeof r.wan === 'object' && typeof r.ddns === 'object' && typeof r.vpn === 'object';
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof r.site === 'string' && Array.isArray(r.hosts) && [r.router, r.dhcp, r.dns, r.wan, r.ddns, r.vpn].every(isObject);
 }
 
 function observationProblem(o: unknown): string | undefined {
