@@ -48,6 +48,29 @@ export interface DdclientCache {
 }
 
 /**
+ * One value as ddclient reads it, from `start` up to the first unquoted
+ * character `ends` accepts: a backslash takes the next character as it is,
+ * and '…' or "…" group (the quotes are dropped). Shared by the cache and the
+ * config reader, which differ only in what ends a value.
+ */
+function scanValue(text: string, start: number, ends: (c: string) => boolean): { value: string; end: number } {
+  let value = '';
+  let quote = '';
+  let i = start;
+  for (; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) value += text[++i];
+    else if (quote) {
+      if (c === quote) quote = '';
+      else value += c;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (ends(c)) break;
+    else value += c;
+  }
+  return { value, end: i };
+}
+
+/**
  * Splits `k=v,k=v,…` the way ddclient writes it, tolerating quoted values
  * (`'a,b'`, `"a,b"`) and backslash escapes so that a comma inside a password
  * cannot shift the fields after it. Only allow-listed keys are kept.
@@ -60,27 +83,9 @@ function parseOptions(text: string): Partial<Record<KeptKey, string>> {
     while (i < text.length && text[i] !== '=' && text[i] !== ',') key += text[i++];
     let value = '';
     if (text[i] === '=') {
-      i++;
-      let quote: string | undefined;
-      while (i < text.length) {
-        const c = text[i];
-        if (c === '\\' && i + 1 < text.length) {
-          value += text[i + 1];
-          i += 2;
-          continue;
-        }
-        if (quote) {
-          if (c === quote) quote = undefined;
-          else value += c;
-        } else if (c === "'" || c === '"') {
-          quote = c;
-        } else if (c === ',') {
-          break;
-        } else {
-          value += c;
-        }
-        i++;
-      }
+      const scanned = scanValue(text, i + 1, (c) => c === ',');
+      value = scanned.value;
+      i = scanned.end;
     }
     i++; // the comma
     key = key.trim();
@@ -90,7 +95,8 @@ function parseOptions(text: string): Partial<Record<KeptKey, string>> {
 }
 
 const STATUS = /^[A-Za-z0-9_.-]{1,32}$/;
-const HOSTNAME = /^[A-Za-z0-9_.-]{1,253}$/;
+/** A host name ddclient could have written: letters, digits, `_.-`, not dots alone. */
+const HOSTNAME = /^(?!\.+$)[A-Za-z0-9_.-]{1,253}$/;
 
 function epoch(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d{1,12}$/.test(text)) return undefined;
@@ -115,7 +121,7 @@ export function parseDdclientCache(text: string): DdclientCache {
     // `options host`: the host is the last word; a line without options is a host with nothing cached.
     const m = /^(?:(.*\S)\s+)?(\S+)$/.exec(line);
     const host = m?.[2];
-    if (!m || !host || !HOSTNAME.test(host) || host.includes('=') || /^\.*$/.test(host)) {
+    if (!m || !host || !HOSTNAME.test(host)) {
       cache.skippedLines++;
       continue;
     }
@@ -178,19 +184,9 @@ function* confAssignments(line: string): Generator<[string, string]> {
     if (line[i] === '#') return;
     CONF_KEY.lastIndex = i;
     const key = CONF_KEY.exec(line);
-    let value = '';
-    let quote = '';
     if (key) i += key[0].length;
-    for (; i < line.length; i++) {
-      const c = line[i];
-      if (c === '\\' && i + 1 < line.length) value += line[++i];
-      else if (quote) {
-        if (c === quote) quote = '';
-        else value += c;
-      } else if (c === "'" || c === '"') quote = c;
-      else if (isSeparator(c)) break;
-      else value += c;
-    }
+    const { value, end } = scanValue(line, i, isSeparator);
+    i = end;
     if (key) yield [key[0].slice(0, -1).toLowerCase(), value];
   }
 }
