@@ -10,11 +10,10 @@
  * them. A failure is a finding, not a crash of the benchmark: it is counted
  * and the first inputs that failed are printed.
  */
-import { Script } from 'node:vm';
 import dns2 from 'dns2';
 import fc from 'fast-check';
 import { parseReply } from '../src/probes/net/dns-packet.js';
-import { describeStats, dnsTarget, runFuzz, targets, type FuzzStats } from '../test/fuzz/targets.js';
+import { describeStats, dnsTarget, isCutOff, runFuzz, targets, withCutOff, type FuzzStats } from '../test/fuzz/targets.js';
 import type { BenchFn, BenchRow } from './types.js';
 
 export const FUZZ_INPUTS_PER_PARSER = 100_000;
@@ -31,8 +30,6 @@ const DNS2_CUT_MS = 500;
  */
 function dns2SideBySide(slices: number, log: (line: string) => void): BenchRow[] {
   const inputs = fc.sample(dnsTarget.arbitrary, { numRuns: DNS2_INPUTS, seed: 20261125 });
-  const holder = globalThis as unknown as { __ndParse?: () => void };
-  const call = new Script('globalThis.__ndParse()');
   const rows: BenchRow[] = [];
   for (const tool of ['netdoctor parseReply (the gate, then dns2 on what passed)', 'dns2 2.4.0 Packet.parse on the raw reply (not used by netdoctor)'] as const) {
     const ours = tool.startsWith('netdoctor');
@@ -46,12 +43,12 @@ function dns2SideBySide(slices: number, log: (line: string) => void): BenchRow[]
       const t0 = performance.now();
       for (const input of inputs.slice(i, i + per)) {
         const buf = Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
-        holder.__ndParse = ours ? () => void parseReply(buf, input.expect) : () => void dns2.Packet.parse(buf);
+        const parse = ours ? () => void parseReply(buf, input.expect) : () => void dns2.Packet.parse(buf);
         const s = performance.now();
         try {
-          call.runInThisContext({ timeout: DNS2_CUT_MS });
+          withCutOff(parse, DNS2_CUT_MS);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') cut++;
+          if (isCutOff(err)) cut++;
           else threw++;
         }
         const ms = performance.now() - s;
@@ -60,7 +57,6 @@ function dns2SideBySide(slices: number, log: (line: string) => void): BenchRow[]
       }
       samples.push(((performance.now() - t0) / Math.min(per, inputs.length - i)) * 1000);
     }
-    delete holder.__ndParse;
     log(`fuzz side by side: ${tool}: ${threw} threw, ${cut} cut at ${DNS2_CUT_MS} ms, ${slow} over 250 ms, worst ${worst.toFixed(0)} ms`);
     rows.push({
       scenario: `dns: the same ${DNS2_INPUTS.toLocaleString('en')} inputs, time per 1,000`,

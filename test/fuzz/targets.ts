@@ -1084,6 +1084,27 @@ function fullGc(): boolean {
  * watchdog so that a parser that never returns is cut and reported rather
  * than hanging the suite.
  */
+const cutOffCall = new Script('globalThis.__netdoctorCutOff()');
+
+/**
+ * Runs `fn` and stops it after `ms` even if it never yields (a vm timeout: the
+ * only way to interrupt synchronous code in-process). A cut-off throws an
+ * error that {@link isCutOff} recognises.
+ */
+export function withCutOff<T>(fn: () => T, ms: number): T {
+  const holder = globalThis as unknown as { __netdoctorCutOff?: () => unknown };
+  holder.__netdoctorCutOff = fn;
+  try {
+    return cutOffCall.runInThisContext({ timeout: ms }) as T;
+  } finally {
+    delete holder.__netdoctorCutOff;
+  }
+}
+
+export function isCutOff(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+}
+
 export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
   const seed = opts.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const maxMs = opts.maxMsPerInput ?? 250;
@@ -1098,9 +1119,7 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
   };
   let current: { kind: InputKind } | undefined;
   const outcomes = new Map<string, number>();
-  const each = globalThis as unknown as { __netdoctorFuzzCheck?: () => string };
   const cutEachMs = opts.cutEachMs ?? target.cutEachMs;
-  const perInput = cutEachMs === undefined ? undefined : new Script('globalThis.__netdoctorFuzzCheck()');
   const property = fc.property(target.arbitrary, (input) => {
     current = input;
     stats.runs++;
@@ -1108,16 +1127,10 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     try {
-      let outcome: string;
-      if (perInput) {
-        each.__netdoctorFuzzCheck = () => target.check(input as never);
-        outcome = perInput.runInThisContext({ timeout: cutEachMs }) as string;
-      } else {
-        outcome = target.check(input as never);
-      }
+      const outcome = cutEachMs === undefined ? target.check(input as never) : withCutOff(() => target.check(input as never), cutEachMs);
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') fail(input, `no result within ${cutEachMs} ms: cut off`);
+      if (isCutOff(err)) fail(input, `no result within ${cutEachMs} ms: cut off`);
       else fail(input, err instanceof Violation ? err.message : `uncaught ${(err as Error)?.name ?? typeof err}: ${(err as Error)?.message ?? String(err)}`);
     }
     const wall = performance.now() - t0;
@@ -1136,19 +1149,12 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzStats {
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
   // One watchdog for the whole run: vm's timeout interrupts even a synchronous endless loop inside the parser.
-  const holder = globalThis as unknown as { __netdoctorFuzzRun?: () => void };
-  holder.__netdoctorFuzzRun = () => {
-    fc.check(property, { numRuns: opts.runs, seed, endOnFailure: true });
-  };
   try {
-    new Script('globalThis.__netdoctorFuzzRun()').runInThisContext({ timeout: opts.budgetMs ?? 600_000 });
+    withCutOff(() => fc.check(property, { numRuns: opts.runs, seed, endOnFailure: true }), opts.budgetMs ?? 600_000);
   } catch (err) {
     // Only the watchdog is a finding; anything else thrown here is a defect of the harness or a generator.
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+    if (!isCutOff(err)) throw err;
     fail(current ?? { kind: 'random' }, `no result within ${opts.budgetMs ?? 600_000} ms: ${(err as Error).message} (the input shown was the one being parsed)`);
-  } finally {
-    delete holder.__netdoctorFuzzRun;
-    delete each.__netdoctorFuzzCheck;
   }
   stats.elapsedMs = performance.now() - started;
   stats.outcomes = [...outcomes.entries()].sort((a, b) => b[1] - a[1]);
