@@ -13,7 +13,7 @@ import type { Observation } from '../../src/probes/types.js';
 import { diagnose } from '../../src/diagnose/index.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { configFrom } from '../support/config.js';
-import { describeLab, type TestLab } from '../support/lab.js';
+import { describeLab, startInNode, type TestLab } from '../support/lab.js';
 import { finishedInTime, listObservations } from '../support/observations.js';
 
 const PI_DNS = '192.168.1.10';
@@ -159,15 +159,12 @@ describeLab('dns probe in the lab', (lab) => {
 
   it('a server that replies SERVFAIL to every question: the probe says so, and the engine calls it broken (critical), not partly working', async () => {
     const l = lab();
-    let child: ReturnType<typeof spawn> | undefined;
     await l.fault('dns-down');
+    // In dnsmasq's place on pi-dns, a responder that answers every question with SERVFAIL, as a resolver
+    // that holds no names itself and has lost every upstream does.
+    const responder = startInNode(l, 'pi-dns', [process.execPath, '--input-type=module', '-e', SERVFAIL_DNS]);
     try {
-      // In dnsmasq's place on pi-dns, a responder that answers every question with SERVFAIL, as a resolver
-      // that holds no names itself and has lost every upstream does. `ip netns exec` execs node: child.pid is ours.
-      child = spawn('ip', ['netns', 'exec', l.ns('pi-dns'), process.execPath, '--input-type=module', '-e', SERVFAIL_DNS], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let said = '';
-      child.stdout!.on('data', (d: Buffer) => (said += d.toString()));
-      await waitFor('the SERVFAIL responder to listen', async () => said.includes('listening'), { timeoutMs: 5000, intervalMs: 50 });
+      await waitFor('the SERVFAIL responder to listen', () => responder.stdout().includes('listening'), { timeoutMs: 5000, intervalMs: 50 });
       const dig = await l.exec('client', ['dig', '+time=1', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home']);
       expect(dig.stdout, 'dig sees the SERVFAIL too').toContain('status: SERVFAIL');
 
@@ -185,11 +182,9 @@ describeLab('dns probe in the lab', (lab) => {
       expect(roots[0].title).toBe('DNS server 192.168.1.10 (pi-dns) answers, but resolves no name: servfail for example.com, pi-dns.home and pi-vpn.home');
       expect(diagnosis.findings.map((f) => f.id)).not.toContain('dns-partial');
     } finally {
-      if (child?.pid && child.exitCode === null) {
-        const exited = new Promise((res) => child!.once('exit', res));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      // Port 53 must be free before heal starts pi-dns's own dnsmasq again.
+      if (responder.child.exitCode === null && responder.child.signalCode === null) responder.child.kill('SIGTERM');
+      await responder.done;
       await l.heal();
     }
   });

@@ -14,12 +14,13 @@
  * The hostile node is this test's own process, started by pid and stopped by
  * pid; it also ends itself after a minute should the test die first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/version.js';
 import { checkReportSchema, type CheckJson } from '../support/check-json.js';
-import { describeLab } from '../support/lab.js';
+import { describeLab, startInNode, type LabNode, type TestLab } from '../support/lab.js';
+import { waitFor } from '../../src/shared/wait.js';
 
 /** Runs inside pi-dns: DNS garbage on 53 (UDP and TCP), the DHCP flood on 68, malformed answers to DISCOVERs on 67. */
 const HOSTILE = String.raw`
@@ -154,43 +155,23 @@ interface HostileStats {
   errors: number;
 }
 
-let hostile: ChildProcess | undefined;
-
-/** Starts the hostile node in `ns` and resolves once it listens. */
-async function startHostile(ns: string): Promise<{ child: ChildProcess; stopped: Promise<HostileStats> }> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', HOSTILE, OFFER_HEX, '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  hostile = child;
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const stopped = new Promise<HostileStats>((resolve, reject) => {
-    child.on('exit', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as HostileStats);
-      } catch {
-        reject(new Error(`the hostile node ended (exit ${code}) without its figures: ${err}`));
-      }
-    });
+/** Starts the hostile node in a lab node and resolves once it listens; `stopped` gives its figures when it ends. */
+async function startHostile(lab: TestLab, node: LabNode): Promise<{ child: ChildProcess; stopped: Promise<HostileStats> }> {
+  const hostile = startInNode(lab, node, [process.execPath, '--input-type=module', '-e', HOSTILE, OFFER_HEX, '60000']);
+  const stopped = hostile.done.then(({ code, stdout, stderr }) => {
+    try {
+      return JSON.parse(stdout.trim().split('\n').pop() ?? '') as HostileStats;
+    } catch {
+      throw new Error(`the hostile node ended (exit ${code}) without its figures: ${stderr}`);
+    }
   });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the hostile node did not start: ${err}`)), 10_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('hostile: ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`the hostile node exited at once: ${err}`)));
-  });
-  return { child, stopped };
+  stopped.catch(() => {}); // read by the test when it gets that far; never an unhandled rejection
+  await waitFor('the hostile node to start', () => {
+    if (hostile.child.exitCode !== null) throw new Error(`the hostile node exited at once: ${hostile.stderr()}`);
+    return hostile.stderr().includes('hostile: ready');
+  }, { timeoutMs: 10_000, intervalMs: 50, detail: () => hostile.stderr() });
+  return { child: hostile.child, stopped };
 }
-
-afterEach(() => {
-  // Only our own process, by pid (`ip netns exec` became node: same pid).
-  if (hostile?.pid && hostile.exitCode === null) process.kill(hostile.pid, 'SIGKILL');
-  hostile = undefined;
-});
 
 const DEADLINE_MS = 10_000;
 /** Node start-up, config, the diagnosis, printing: what a run may add to its deadline. */
@@ -199,7 +180,7 @@ const SLACK_MS = 3_000;
 describeLab('a hostile LAN', (lab) => {
   it('garbage DNS at 192.168.1.10 and a DHCP flood: check ends in time, sees the real offer, calls DNS broken, exits with a code', async () => {
     await lab().fault('dns-down');
-    const { child, stopped } = await startHostile(lab().ns('pi-dns'));
+    const { child, stopped } = await startHostile(lab(), 'pi-dns');
     let r: { code: number; stdout: string; stderr: string };
     const t0 = performance.now();
     let wallMs: number;

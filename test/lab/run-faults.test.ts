@@ -13,49 +13,23 @@
  *
  * Every process these tests start is their own, stopped by its pid.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BUILT_CLI } from '../../src/lab/guest.js';
 import { sleep, waitFor } from '../../src/shared/wait.js';
 import { checkReportSchema, rootKeys } from '../support/check-json.js';
-import { describeLab, type TestLab } from '../support/lab.js';
+import { describeLab, startInNode, type LabNode, type TestLab } from '../support/lab.js';
 import { TMUX_MISSING, Tmux, terminalEnv } from '../tui/tmux.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nd-faults-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Processes started here, to be stopped by pid whatever happens. */
-const mine = new Set<ChildProcess>();
-afterEach(() => {
-  for (const c of mine) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
-  mine.clear();
-});
-
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** ms from start to exit. */
-  ms: number;
-}
-
-/** Starts a command inside a lab node as our own child (`ip netns exec` becomes the command: same pid). */
-function start(lab: TestLab, node: 'client' | 'pi-dns', argv: string[]): { child: ChildProcess; done: Promise<Ran>; stdout: () => string; stderr: () => string } {
-  const t0 = performance.now();
-  const child = spawn('ip', ['netns', 'exec', lab.ns(node), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratch });
-  mine.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Ran>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 })));
-  return { child, done, stdout: () => stdout, stderr: () => stderr };
-}
+/** A command in a lab node, run from the scratch dir (where a relative history lands). */
+const start = (lab: TestLab, node: LabNode, argv: string[]) => startInNode(lab, node, argv, { cwd: scratch });
 
 /** The lab's config with some keys replaced, in a file anyone may read. */
 function configWith(lab: TestLab, name: string, edit: (yaml: string) => string): string {

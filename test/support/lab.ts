@@ -14,10 +14,11 @@
  * Without root or the Debian packages the block is skipped with one console
  * line saying why; with NETDOCTOR_LAB=required it fails with that reason.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { LabGuest } from '../../src/lab/guest.js';
 import { Lab, labUnavailableReason } from '../../src/lab/lab.js';
 import { run, isAlive, processStartTime, which } from '../../src/lab/sys.js';
@@ -157,6 +158,41 @@ export async function reapOrphanedLabs(): Promise<void> {
   }
 }
 
+// ------------------------------------------------------------------ processes in a node
+
+export interface StartedInNode {
+  child: ChildProcess;
+  /** Resolves when it exits, with all it printed and how long it ran (ms). */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }>;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** What tests started in nodes and may still run: describeLab kills them by pid after each test. */
+const startedInNodes = new Set<ChildProcess>();
+
+/**
+ * Starts a command inside a lab node as this process's own child (`ip netns
+ * exec` becomes the command: the child's pid is the command's), collecting
+ * its output. Whatever still runs after the test is killed by pid.
+ */
+export function startInNode(lab: TestLab, node: LabNode, argv: string[], opts: { cwd?: string } = {}): StartedInNode {
+  const t0 = performance.now();
+  const child = spawn('ip', ['netns', 'exec', lab.ns(node), ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
+  startedInNodes.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Awaited<StartedInNode['done']>>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 })));
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+function killStartedInNodes(): void {
+  for (const c of startedInNodes) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
+  startedInNodes.clear();
+}
+
 // ------------------------------------------------------------------ describeLab
 
 let labCount = 0;
@@ -199,6 +235,7 @@ export function describeLab(name: string, fn: (lab: () => TestLab) => void, opts
   const prefix = `t${process.pid}n${++labCount}`;
   describe(name, () => {
     let testLab: TestLab | undefined;
+    afterEach(killStartedInNodes);
     beforeAll(async () => {
       installCleanupHandlers();
       await reapOrphanedLabs();
