@@ -9,7 +9,7 @@ import type { Diagnosis, Finding } from '../diagnose/types.js';
 import { PROBE_NAMES, type Observation, type RunResult, type Vantage } from '../probes/types.js';
 import { UserError } from '../shared/errors.js';
 import { redactUrl } from '../shared/redact.js';
-import { redactChannel } from '../sinks/notify/channels.js';
+import { redactChannel } from '../sinks/notify/redact.js';
 import type { RunStatus } from '../shared/exit-codes.js';
 
 /**

@@ -10,7 +10,8 @@ import type { Config } from '../../config/resolve.js';
 import type { NotifyStore, OutboxEntry } from '../../history/notify-store.js';
 import type { CheckReport } from '../../report/json.js';
 import { errorMessage } from '../../shared/errors.js';
-import { channelId, channelSecrets, createNotifier, scrub } from './channels.js';
+import { channelId, createNotifier } from './channels.js';
+import { channelSecrets, scrub } from './redact.js';
 import { nextNotifyState } from './transitions.js';
 import type { Alert, AlertSender, NotificationMessage, Notifier } from './types.js';
 

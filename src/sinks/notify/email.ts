@@ -4,7 +4,6 @@
  * wire in clear. Bounded by the run's signal: the connection is closed when it fires.
  */
 import { readFileSync } from 'node:fs';
-import { createTransport } from 'nodemailer';
 import type { NotifyChannelConfig } from '../../config/schema.js';
 import { errorMessage } from '../../shared/errors.js';
 import { bodyOf, subjectOf } from './templates.js';
@@ -30,6 +29,8 @@ export function emailNotifier(cfg: EmailConfig, name: string): Notifier {
           throw new DeliveryError(`cannot read the CA file ${cfg.ca}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
         }
       }
+      // Loaded on first use: a check without an e-mail channel never pays for nodemailer.
+      const { createTransport } = await import('nodemailer');
       const transport = createTransport({
         host: u.hostname,
         port: Number(u.port) || (secure ? 465 : 587),
