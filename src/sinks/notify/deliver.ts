@@ -38,7 +38,7 @@ export async function notifyRun(store: NotifyStore, config: Config, report: Chec
   const channels = config.notify.channels;
   const { state, messages, alerts } = nextNotifyState(store.loadState(), report, config.notify.minIntervalMs);
   const at = Date.parse(report.startedAt);
-  const ended = alerts.filter((a) => a.endsAt !== undefined && Date.parse(a.endsAt) <= at);
+  const ended = alerts.filter((a) => a.endsAt !== undefined && Date.parse(a.endsAt) <= Math.max(at, Date.parse(a.startsAt)));
   const firing = alerts.filter((a) => !ended.includes(a));
   const queue = channels.flatMap((c): QueuedDelivery[] => {
     const channel = channelId(c);

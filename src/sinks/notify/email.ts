@@ -37,7 +37,7 @@ export function emailNotifier(cfg: EmailConfig, name: string): Notifier {
         secure,
         requireTLS: !secure && pass !== '',
         ...(user ? { auth: { user, pass } } : {}),
-        tls: { servername: u.hostname, ...(ca ? { ca } : {}) },
+        ...(ca ? { tls: { ca } } : {}),
         connectionTimeout: 10_000,
         greetingTimeout: 10_000,
         socketTimeout: 10_000,

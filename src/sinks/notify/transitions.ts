@@ -20,6 +20,8 @@ export interface IncidentState {
   startedAt: string;
   /** The last judged run was bad. */
   bad: boolean;
+  /** The last bad run: the incident is over once it is `minIntervalMs` behind a resolved message. */
+  lastBadAt: string;
   /** The first healthy run after the last bad one. */
   clearedAt?: string;
   severity: Serious;
@@ -67,16 +69,19 @@ export function nextNotifyState(prev: NotifyState | undefined, report: CheckRepo
   state.lastRunAt = report.startedAt;
   const messages: NotificationMessage[] = [];
   const due = (inc: IncidentState) => !inc.told || t - Date.parse(inc.told.at) >= minIntervalMs;
+  // Told resolved and not bad for a whole interval: the flapping is over, the next bad run is a new incident.
+  const over = (inc: IncidentState) => inc.told?.kind === 'resolved' && !inc.bad && t - Date.parse(inc.lastBadAt) >= minIntervalMs;
 
   if (report.status === 'critical' || report.status === 'warning') {
     const roots = report.findings.filter((f) => f.root && isSerious(f));
     let inc = state.incident;
-    if (!inc || (!inc.bad && inc.told?.kind === 'resolved' && due(inc))) {
-      inc = state.incident = { id: `${report.site}-${t}`, startedAt: report.startedAt, bad: true, severity: report.status, causes: [], seen: [], resolvedSent: 0 };
+    if (!inc || over(inc)) {
+      inc = state.incident = { id: `${report.site}-${t}`, startedAt: report.startedAt, bad: true, lastBadAt: report.startedAt, severity: report.status, causes: [], seen: [], resolvedSent: 0 };
     } else if (!inc.bad) {
       inc.reopened = true;
     }
     inc.bad = true;
+    inc.lastBadAt = report.startedAt;
     inc.clearedAt = undefined;
     inc.severity = worse(inc.severity, report.status);
     inc.causes = roots.map((f) => causeOf(f, report.findings));
@@ -103,8 +108,8 @@ export function nextNotifyState(prev: NotifyState | undefined, report: CheckRepo
     }
     if (inc.told && inc.told.kind !== 'resolved' && (inc.resolvedSent === 0 || due(inc))) {
       messages.push(tell(inc, 'resolved', report));
-    } else if (inc.told?.kind === 'resolved' && due(inc)) {
-      state.incident = undefined; // quiet for a whole interval: the incident is over, the next one is new
+    } else if (over(inc)) {
+      state.incident = undefined;
     }
   }
   return { state, messages, alerts };
@@ -170,7 +175,9 @@ function alertsFor(state: NotifyState, report: CheckReport, t: number): Alert[] 
   for (const f of report.findings.filter((x) => x.root && isSerious(x))) {
     next[f.key] = { ...alertOf(f, report, state.firing[f.key]?.startsAt ?? report.startedAt), endsAt };
   }
-  const ended = Object.entries(state.firing).filter(([k]) => !next[k]).map(([, a]) => ({ ...a, endsAt: report.startedAt }));
+  // Never before it started (a clock stepped back): Alertmanager refuses such an alert.
+  const ended = Object.entries(state.firing).filter(([k]) => !next[k])
+    .map(([, a]) => ({ ...a, endsAt: Date.parse(a.startsAt) > t ? a.startsAt : report.startedAt }));
   state.firing = next;
   return [...Object.values(next), ...ended];
 }
