@@ -24,6 +24,17 @@ export function metricName(text: string): string {
   return /^[A-Za-z_]/.test(s) ? s : `_${s}`;
 }
 
+/**
+ * Prometheus wants base units in names: `_ms` and `_s` values become
+ * `_seconds`, `_pct` becomes `_ratio` (0-1); other values keep their names.
+ */
+export function inBaseUnits(key: string, value: number): { name: string; value: number } {
+  if (key.endsWith('_ms')) return { name: `${key.slice(0, -3)}_seconds`, value: value / 1000 };
+  if (key.endsWith('_s')) return { name: `${key.slice(0, -2)}_seconds`, value };
+  if (key.endsWith('_pct')) return { name: `${key.slice(0, -4)}_ratio`, value: value / 100 };
+  return { name: key, value };
+}
+
 /** One registry holding the run: observation values, status, findings, duration and time. */
 export function registryOf(report: CheckReport): Registry {
   const registry = new Registry();
@@ -32,9 +43,10 @@ export function registryOf(report: CheckReport): Registry {
   // One gauge per probe and value name (netdoctor_dns_latency_ms), a series per check and subject.
   const gauges = new Map<string, Gauge>();
   for (const o of report.observations) {
-    for (const [key, value] of Object.entries(o.values)) {
-      if (!Number.isFinite(value)) continue;
-      const name = `netdoctor_${metricName(o.probe)}_${metricName(key)}`;
+    for (const [key, raw] of Object.entries(o.values)) {
+      if (!Number.isFinite(raw)) continue;
+      const { name: base, value } = inBaseUnits(key, raw);
+      const name = `netdoctor_${metricName(o.probe)}_${metricName(base)}`;
       let g = gauges.get(name);
       if (!g) {
         g = new Gauge({ name, help: `Observation value ${key} of the ${o.probe} probe (see docs/observations.md).`, labelNames: ['check', 'subject'], registers: [registry] });
