@@ -4,10 +4,10 @@
  * `<dir>/netdoctor.prom`: written to a temporary file and renamed, so the
  * collector never reads half a file.
  */
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gauge, Registry } from 'prom-client';
 import type { CheckReport } from '../report/json.js';
+import { writeFileAtomic } from '../shared/disk.js';
 import type { RunStatus } from '../shared/exit-codes.js';
 
 export const TEXTFILE_NAME = 'netdoctor.prom';
@@ -91,17 +91,6 @@ export async function writeTextfile(dir: string, report: CheckReport): Promise<s
   const text = await exposition(report);
   const target = join(dir, TEXTFILE_NAME);
   // node_exporter reads only *.prom, so the temporary file is never collected.
-  const tmp = join(dir, `.${TEXTFILE_NAME}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, target);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Never written.
-    }
-    throw err;
-  }
+  writeFileAtomic(target, text, 0o644);
   return target;
 }
