@@ -7,16 +7,12 @@
  * gets its message on the run after it comes back.
  */
 import { createHmac } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/resolve.js';
-import { NotifyStore } from '../../src/history/notify-store.js';
 import type { CheckReport } from '../../src/report/json.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { notifyRun } from '../../src/sinks/notify/deliver.js';
 import type { NotificationMessage } from '../../src/sinks/notify/types.js';
-import { configFrom } from '../support/config.js';
-import { Alertmanager, describeWithPart, missingPart, Receiver, SmtpServer } from '../support/notify-parts.js';
+import { Alertmanager, describeWithPart, memoryNotifyStore, missingPart, notifyConfig, Receiver, SmtpServer } from '../support/notify-parts.js';
 import { freePort } from '../support/ports.js';
 import { finding, sampleReport } from '../support/reports.js';
 
@@ -35,11 +31,8 @@ function acceptanceRun(i: number, at = Date.now()): CheckReport {
   return r;
 }
 
-function channelsConfig(yamlChannels: string, minInterval = '10m'): Config {
-  return configFrom(`site: home\nnotify:\n  minInterval: ${minInterval}\n  channels:\n${yamlChannels}`);
-}
-
-const store = () => new NotifyStore(new Database(':memory:'));
+const channelsConfig = notifyConfig;
+const store = memoryNotifyStore;
 const kinds = (bodies: string[]) => bodies.map((b) => (JSON.parse(b) as NotificationMessage).kind);
 
 describe('webhook and ntfy against a local receiver', () => {

@@ -9,11 +9,23 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, it } from 'vitest';
+import type { Config } from '../../src/config/resolve.js';
+import { NotifyStore } from '../../src/history/notify-store.js';
 import { waitFor } from '../../src/shared/wait.js';
+import { configFrom } from './config.js';
 import { freePort } from './ports.js';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** A config with these `notify.channels` (YAML list items, indented four spaces). */
+export function notifyConfig(channels: string, minInterval = '10m'): Config {
+  return configFrom(`site: home\nnotify:\n  minInterval: ${minInterval}\n  channels:\n${channels}`);
+}
+
+/** A notification store in a database of its own, in memory. */
+export const memoryNotifyStore = (): NotifyStore => new NotifyStore(new Database(':memory:'));
 
 /** Why a real part cannot run here, or undefined. */
 export function missingPart(part: 'alertmanager' | 'aiosmtpd' | 'promtool' | 'openssl'): string | undefined {
