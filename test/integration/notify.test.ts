@@ -7,10 +7,12 @@
  * gets its message on the run after it comes back.
  */
 import { createHmac } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/report/json.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { notifyRun } from '../../src/sinks/notify/deliver.js';
+import { runNotifySink } from '../../src/sinks/notify/index.js';
 import type { NotificationMessage } from '../../src/sinks/notify/types.js';
 import { Alertmanager, describeWithPart, memoryNotifyStore, missingPart, notifyConfig, Receiver, SmtpServer } from '../support/notify-parts.js';
 import { freePort } from '../support/ports.js';
@@ -101,6 +103,33 @@ describe('webhook and ntfy against a local receiver', () => {
     expect(third.channels[0].error).toBeUndefined();
     expect(kinds(rx.on('/hook').map((h) => h.body))).toEqual(['opened']);
     expect(third.channels[1]).toMatchObject({ pending: 1 }); // still down: kept for the next run
+  });
+});
+
+describe('the sink as a run calls it', () => {
+  const rx = new Receiver();
+  beforeAll(() => rx.start());
+  afterAll(() => rx.stop());
+
+  it('a run past its deadline: delivery takes at most 1 s more, one line per failed channel, no secret, no exception', async () => {
+    rx.status = 0; // never answers
+    const config = channelsConfig(`    - { type: webhook, name: slow, url: "${rx.url}/hook", bearer: never-print-me }
+    - { type: webhook, name: closed, url: "http://127.0.0.1:${await freePort()}/hook" }
+`);
+    const db = new Database(':memory:');
+    const lines: string[] = [];
+    const started = Date.now();
+    const result = await runNotifySink({ db, config, report: acceptanceRun(1), deadline: started - 10, warn: (l) => lines.push(l) });
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(1800);
+    expect(result?.messages.map((m) => m.kind)).toEqual(['opened']);
+    expect(lines).toEqual([
+      `netdoctor: notify slow failed: ${rx.url}/hook: gave up at the run's deadline; 1 message kept for the next run`,
+      expect.stringMatching(/^netdoctor: notify closed failed: http:\/\/127\.0\.0\.1:\d+\/hook: connection refused; 1 message kept for the next run$/),
+    ]);
+    expect(lines.join('\n')).not.toContain('never-print-me');
+    rx.status = 200;
   });
 });
 
