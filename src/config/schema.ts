@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../shared/duration.js';
 import { isIPv4, isInterfaceName, isMac, normalizeMac, parseCidr } from '../shared/ipv4.js';
+import { parseListen } from '../shared/listen.js';
 
 const ipv4 = z.string().refine(isIPv4, {
   message: 'is not an IPv4 address (expected four numbers 0-255 like 192.168.1.10)',
@@ -249,12 +250,10 @@ export const configSchema = z.strictObject({
     .optional(),
 });
 
-/** `127.0.0.1:9469`, `[::1]:9469`, `localhost:9469` or `:9469` (every address). */
+/** host:port to listen on, with a port 1-65535 and an IPv4 address, a host name, `[IPv6]` or nothing (every address). */
 export function isListenAddress(text: string): boolean {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]*):(\d{1,5})$/.exec(text);
-  if (!m) return false;
-  const portNumber = Number(m[2]);
-  return portNumber >= 1 && portNumber <= 65535 && (m[1] === '' || m[1].startsWith('[') || isIPv4(m[1]) || isHostname(m[1]));
+  const l = parseListen(text);
+  return l !== undefined && l.port >= 1 && (l.host === undefined || text.startsWith('[') || isIPv4(l.host) || isHostname(l.host));
 }
 
 /** The file as written, after validation (durations in ms, MACs normalised). */

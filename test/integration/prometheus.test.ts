@@ -9,13 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnose/index.js';
 import { buildCheckReport, type CheckReport } from '../../src/report/json.js';
 import { perfdata } from '../../src/report/perfdata.js';
 import { renderText } from '../../src/report/text.js';
+import { METRICS_CONTENT_TYPE, startMetricsServer, type MetricsServer } from '../../src/sinks/metrics-server.js';
 import { exposition, inBaseUnits, writeTextfile } from '../../src/sinks/prometheus.js';
+import { waitFor } from '../../src/shared/wait.js';
 import { describeWithPart, missingPart } from '../support/notify-parts.js';
+import { Prometheus, PROMETHEUS_SKIP_REASON } from '../support/prometheus.js';
 import { recordedScenario } from '../support/scenarios.js';
 
 function scenarioReport(name: string): CheckReport {
@@ -81,4 +84,53 @@ describe('Nagios perfdata', () => {
       expect(perf).toBe(perfdata(report));
     });
   }
+});
+
+describe('the metrics server (serve\'s /metrics and /healthz)', () => {
+  it('serves nothing before the first run, then the last run; /healthz turns stale', async () => {
+    const server = await startMetricsServer('127.0.0.1:0', { staleAfterMs: 60_000 });
+    try {
+      const base = `http://${server.address}`;
+      expect((await fetch(`${base}/metrics`)).status).toBe(503);
+      expect((await fetch(`${base}/healthz`)).status).toBe(503);
+      server.update(scenarioReport('unplugged-pi'));
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.headers.get('content-type')).toBe(METRICS_CONTENT_TYPE);
+      expect(await metrics.text()).toContain('netdoctor_status{site="lab",vantage="inside"} 2');
+      const health = await fetch(`${base}/healthz`);
+      expect([health.status, await health.text()]).toEqual([200, expect.stringMatching(/^ok: last run finished \d+ms ago\n$/)]);
+      server.update(scenarioReport('healthy'), Date.now() - 120_000);
+      expect((await fetch(`${base}/healthz`)).status).toBe(503);
+      expect(await (await fetch(`${base}/metrics`)).text()).toContain('netdoctor_status{site="lab",vantage="inside"} 0');
+      expect((await fetch(`${base}/other`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describeWithPart('Prometheus scraping the metrics server', PROMETHEUS_SKIP_REASON, () => {
+  let server: MetricsServer;
+  let prom: Prometheus;
+  beforeAll(async () => {
+    server = await startMetricsServer('127.0.0.1:0', { staleAfterMs: 60_000 });
+    prom = await new Prometheus([server.address]).start();
+  }, 60_000);
+  afterAll(async () => {
+    await prom?.stop();
+    await server?.close();
+  });
+
+  it('the DHCP root cause is queryable during the fault and gone after healing', async () => {
+    server.update(scenarioReport('unplugged-pi'));
+    const during = await waitFor('netdoctor_finding in Prometheus', async () => {
+      const r = await prom.query('netdoctor_finding{root="true"}');
+      return r.length > 0 && r;
+    }, { timeoutMs: 30_000, detail: () => prom.log.slice(-1500) });
+    expect(during.map((s) => s.metric.id)).toEqual(['dhcp-server-missing']);
+    expect(during[0].metric).toMatchObject({ site: 'lab', severity: 'critical', job: 'netdoctor' });
+    server.update(scenarioReport('healthy'));
+    await waitFor('the finding to go stale', async () => (await prom.query('netdoctor_finding')).length === 0, { timeoutMs: 30_000 });
+    expect(await prom.query('netdoctor_status')).toEqual([expect.objectContaining({ value: [expect.any(Number), '0'] })]);
+  }, 90_000);
 });
