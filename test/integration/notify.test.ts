@@ -75,6 +75,13 @@ describe('webhook and ntfy against a local receiver', () => {
     expect(pub[1]).toMatchObject({ title: '[home] RESOLVED: No DHCP server answers on eth0', priority: 2, tags: ['white_check_mark', 'netdoctor', 'home'] });
   });
 
+  it('credentials in a channel URL become a Basic header (fetch refuses them in the URL)', async () => {
+    const config = channelsConfig(`    - { type: ntfy, url: "http://nd:pa%40ss@127.0.0.1:${rx.port}/topic" }\n`);
+    const r = await notifyRun(store(), config, acceptanceRun(1), AbortSignal.timeout(5000));
+    expect(r.channels[0].error).toBeUndefined();
+    expect(rx.on('/')[0].headers.authorization).toBe(`Basic ${Buffer.from('nd:pa@ss').toString('base64')}`);
+  });
+
   it('HTTP 500, a closed port and a receiver that never answers: reported once per run, bounded by the signal, delivered when back', async () => {
     const closed = await freePort();
     const config = channelsConfig(`    - { type: webhook, url: "${rx.url}/hook" }

@@ -17,12 +17,19 @@ export function authHeaders(auth: HttpAuth): Record<string, string> {
 /** POSTs `body`; resolves on 2xx, otherwise throws a {@link DeliveryError} naming the status or socket error. */
 export async function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
   const where = redactUrl(url);
+  // fetch refuses URLs with credentials: `https://user:pass@host/…` becomes a Basic header (unless one is set).
+  const target = new URL(url);
+  const fromUrl = target.username || target.password
+    ? authHeaders({ basic: { user: decodeURIComponent(target.username), password: decodeURIComponent(target.password) } })
+    : {};
+  target.username = '';
+  target.password = '';
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await fetch(target, {
       method: 'POST',
       body,
-      headers: { 'user-agent': `netdoctor/${VERSION}`, ...headers },
+      headers: { 'user-agent': `netdoctor/${VERSION}`, ...fromUrl, ...headers },
       signal,
       redirect: 'error',
     });
