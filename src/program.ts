@@ -164,6 +164,20 @@ Examples:
       done(await run({ ...cmd.optsWithGlobals(), ...opts, scenario }));
     });
 
+  const notify = program
+    .command('notify')
+    .description('notification channels (notify.channels in netdoctor.yaml; see docs/notify.md)');
+  notify
+    .command('test')
+    .description('send a sample message to every configured channel and say what happened to each')
+    .addOption(configOption())
+    .option('--timeout <duration>', 'give up on the channels after this long (default 15s)', durationOption('--timeout'))
+    .option('--json', 'the outcome per channel as JSON')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const { runTest } = await import('./commands/notify.js');
+      done(await runTest({ ...cmd.optsWithGlobals(), ...opts }));
+    });
+
   program
     .command('diagnose')
     .addOption(configOption())

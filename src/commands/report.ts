@@ -5,8 +5,8 @@
  * Markdown, one self-contained HTML file, or JSON. Only reads the history;
  * the output file is written whole or not at all.
  */
-import { existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { renderHtml, renderIncidentListHtml } from '../report/html.js';
 import { History } from '../report/history.js';
@@ -20,6 +20,7 @@ import {
 } from '../report/incident.js';
 import { renderIncidentListMarkdown, renderMarkdown } from '../report/markdown.js';
 import { formatDuration } from '../shared/duration.js';
+import { writeFileAtomic } from '../shared/disk.js';
 import { UsageError, UserError, errorMessage } from '../shared/errors.js';
 import { ExitCode } from '../shared/exit-codes.js';
 import { plural } from '../shared/text.js';
@@ -162,17 +163,10 @@ function writeOutput(text: string, output: string | undefined, what: string): vo
   if (!existsSync(dir)) fail(`the directory ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) fail(`${dir} is not a directory`);
   if (existsSync(output) && statSync(output).isDirectory()) fail('it is a directory');
-  const tmp = join(dir, `.${basename(output)}.${process.pid}.tmp`);
   try {
     // A report names the LAN's hosts, addresses and outages: for its owner only (share it deliberately).
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameSync(tmp, output);
+    writeFileAtomic(output, text, 0o600);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created
-    }
     const code = (err as NodeJS.ErrnoException).code;
     fail(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the file system is read-only' : errorMessage(err));
   }

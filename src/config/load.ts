@@ -13,7 +13,7 @@ import { ConfigError, type ConfigIssue } from '../shared/errors.js';
 import { inSubnet, parseCidr, type Subnet } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
 import { readMachineFacts, type MachineFacts } from './machine.js';
-import { configSchema, type ConfigFile } from './schema.js';
+import { configSchema, NOTIFY_TYPES, type ConfigFile } from './schema.js';
 import { resolveConfig, type Config } from './resolve.js';
 
 export interface LoadOptions {
@@ -235,13 +235,18 @@ function describeIssue(iss: z.core.$ZodIssue, raw: unknown, locate: Locate): Con
         message: `is not one of the allowed values (expected ${iss.values.map((v) => JSON.stringify(v)).join(', ')})`,
       }];
     case 'invalid_union':
+      if ((iss as { discriminator?: string }).discriminator === 'type') {
+        const types = [...NOTIFY_TYPES];
+        if (value === undefined) return [{ ...locate(path.slice(0, -1)), path: formatPath(path), message: `is required (expected one of ${types.join(', ')})` }];
+        return [{ ...locate(path), path: formatPath(path), value: formatValue(value), message: `is not a channel type${typeof value === 'string' ? didYouMean(value, types) : ''} (expected one of ${types.join(', ')})` }];
+      }
       return [{ ...locate(path), path: formatPath(path), value: formatValue(value), message: `is ${describeType(value)}, expected ${DURATION_OR_TEXT}` }];
     default:
       return [{ ...locate(path), path: formatPath(path), value: formatValue(value), message: iss.message }];
   }
 }
 
-// The only union in the schema is the duration (text or bare seconds).
+// Besides the channel type (a discriminated union), the only union is the duration (text or bare seconds).
 const DURATION_OR_TEXT = 'a duration like 2s or 500ms';
 
 /** Keys the schema allows at a path, for "did you mean" and the list of valid keys. */

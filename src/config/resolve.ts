@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseCidr, subnetOf, type Subnet } from '../shared/ipv4.js';
 import type { MachineFacts } from './machine.js';
-import type { ConfigFile, ForwardConfig, HostConfig, TlsAuthConfig } from './schema.js';
+import type { ConfigFile, ForwardConfig, HostConfig, NotifyChannelConfig, TlsAuthConfig } from './schema.js';
 
 export interface Config {
   site: string;
@@ -25,6 +25,11 @@ export interface Config {
   graphite?: { url: string; prefix: string; spoolMax: number };
   history: { path: string; keepMs: number };
   tui: { refreshMs: number };
+  /** Where incident messages go (docs/notify.md); no channels: nobody is told. */
+  notify: { minIntervalMs: number; channels: NotifyChannelConfig[] };
+  /** node_exporter textfile directory for netdoctor.prom. */
+  prometheus?: { textfile: string };
+  serve: { listen: string; intervalMs: number };
   /** Where the values came from, for the first-run screen and `--help`-style explanations. */
   source: { file?: string; fromMachine: string[] };
 }
@@ -44,6 +49,9 @@ export const DEFAULTS = {
   historyKeepMs: 90 * 86_400_000,
   tuiRefreshMs: 30_000,
   spoolMax: 100_000,
+  notifyMinIntervalMs: 10 * 60_000,
+  serveListen: '127.0.0.1:9469',
+  serveIntervalMs: 60_000,
 } as const;
 
 export function resolveConfig(
@@ -117,6 +125,12 @@ export function resolveConfig(
       keepMs: file.history?.keep ?? DEFAULTS.historyKeepMs,
     },
     tui: { refreshMs: file.tui?.refresh ?? DEFAULTS.tuiRefreshMs },
+    notify: {
+      minIntervalMs: file.notify?.minInterval ?? DEFAULTS.notifyMinIntervalMs,
+      channels: (file.notify?.channels ?? []).map((c) => (c.type === 'email' && c.ca ? { ...c, ca: expandHome(c.ca, env)! } : c)),
+    },
+    prometheus: file.prometheus && { textfile: expandHome(file.prometheus.textfile, env)! },
+    serve: { listen: file.serve?.listen ?? DEFAULTS.serveListen, intervalMs: file.serve?.interval ?? DEFAULTS.serveIntervalMs },
     source: { file: opts.file, fromMachine },
   };
 }

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../shared/duration.js';
 import { isIPv4, isInterfaceName, isMac, normalizeMac, parseCidr } from '../shared/ipv4.js';
+import { parseListen } from '../shared/listen.js';
 
 const ipv4 = z.string().refine(isIPv4, {
   message: 'is not an IPv4 address (expected four numbers 0-255 like 192.168.1.10)',
@@ -96,6 +97,60 @@ const tlsAuth = z.strictObject({
   digest: z.enum(['SHA1', 'SHA256', 'SHA384', 'SHA512']).default('SHA1'),
 });
 
+const secret = (what: string) => z.string().min(1, { message: `is empty (expected ${what})` });
+
+/** `bearer` token or `basic` credentials for an HTTP channel; never printed (see notify/redact.ts). */
+const httpAuth = {
+  bearer: secret('the bearer token').optional(),
+  basic: z.strictObject({ user: z.string().min(1, { message: 'is empty (expected a user name)' }), password: secret('the password') }).optional(),
+};
+
+/** An optional name for messages and `notify test`; default: the type and host. */
+const channelName = z.string().refine((s) => /^[A-Za-z0-9_.-]{1,40}$/.test(s), {
+  message: 'is not a channel name (expected letters, digits, "-", "_" or ".", like phone)',
+}).optional();
+
+const mailbox = z.string().refine((s) => /^[^\s@<>]+@[^\s@<>]+$/.test(s) || /^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(s), {
+  message: 'is not an e-mail address (expected like netdoctor@home.example or "Net Doctor <nd@home.example>")',
+});
+
+/** The notification channels of `notify.channels`; `type` picks the shape. See docs/notify.md. */
+export const NOTIFY_TYPES = ['webhook', 'ntfy', 'email', 'alertmanager'] as const;
+
+const notifyChannel = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('webhook'),
+    name: channelName,
+    url: url(['http', 'https'], 'https://hooks.example/netdoctor'),
+    ...httpAuth,
+    /** Signs the body: `X-Netdoctor-Signature: sha256=<hex HMAC-SHA256>`. */
+    hmacSecret: secret('the shared secret for the signature').optional(),
+  }),
+  z.strictObject({
+    type: z.literal('ntfy'),
+    name: channelName,
+    url: url(['http', 'https'], 'https://ntfy.sh/my-netdoctor-topic').refine((s) => /^\/[^/]+\/?$/.test(new URL(s).pathname), {
+      message: 'has no topic (expected the topic URL, like https://ntfy.sh/my-netdoctor-topic)',
+    }),
+    token: secret('the access token (tk_…)').optional(),
+  }),
+  z.strictObject({
+    type: z.literal('email'),
+    name: channelName,
+    url: url(['smtp', 'smtps'], 'smtp://user:password@mail.example:587'),
+    from: mailbox,
+    to: z.union([mailbox, z.array(mailbox).min(1, { message: 'is empty (expected at least one address)' })]),
+    /** A PEM file of the CA (or self-signed certificate) the SMTP server's certificate must chain to. */
+    ca: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('alertmanager'),
+    name: channelName,
+    url: url(['http', 'https'], 'http://alertmanager.home:9093'),
+    ...httpAuth,
+  }),
+]);
+
 export const configSchema = z.strictObject({
   /** Name of this network in reports and metric paths. */
   site: z.string().refine((s) => /^[A-Za-z0-9_-]{1,40}$/.test(s), {
@@ -168,6 +223,26 @@ export const configSchema = z.strictObject({
       keep: duration(3_600_000, '1h').optional(),
     })
     .optional(),
+  notify: z
+    .strictObject({
+      /** At most one message per incident in this time while the network flaps. */
+      minInterval: duration(0, '0s').optional(),
+      channels: z.array(notifyChannel).optional(),
+    })
+    .optional(),
+  prometheus: z
+    .strictObject({
+      /** node_exporter's textfile collector directory; netdoctor.prom is written there. */
+      textfile: z.string().min(1, { message: 'is empty (expected a directory like /var/lib/prometheus/node-exporter)' }),
+    })
+    .optional(),
+  serve: z
+    .strictObject({
+      /** `host:port` for /metrics and /healthz. */
+      listen: z.string().refine(isListenAddress, { message: 'is not an address to listen on (expected host:port like 127.0.0.1:9469)' }).optional(),
+      interval: duration(10_000, '10s').optional(),
+    })
+    .optional(),
   tui: z
     .strictObject({
       refresh: duration(5000, '5s, since each refresh runs every probe').optional(),
@@ -175,9 +250,16 @@ export const configSchema = z.strictObject({
     .optional(),
 });
 
+/** host:port to listen on, with a port 1-65535 and an IPv4 address, a host name, `[IPv6]` or nothing (every address). */
+export function isListenAddress(text: string): boolean {
+  const l = parseListen(text);
+  return l !== undefined && l.port >= 1 && (l.host === undefined || text.startsWith('[') || isIPv4(l.host) || isHostname(l.host));
+}
+
 /** The file as written, after validation (durations in ms, MACs normalised). */
 export type ConfigFile = z.infer<typeof configSchema>;
 export type HostConfig = z.infer<typeof host>;
 export type ForwardConfig = z.infer<typeof forward>;
 export type TlsAuthConfig = z.infer<typeof tlsAuth>;
 export type HostRole = (typeof HOST_ROLES)[number];
+export type NotifyChannelConfig = z.infer<typeof notifyChannel>;

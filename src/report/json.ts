@@ -9,6 +9,7 @@ import type { Diagnosis, Finding } from '../diagnose/types.js';
 import { PROBE_NAMES, type Observation, type RunResult, type Vantage } from '../probes/types.js';
 import { UserError } from '../shared/errors.js';
 import { redactUrl } from '../shared/redact.js';
+import { redactChannel } from '../sinks/notify/redact.js';
 import type { RunStatus } from '../shared/exit-codes.js';
 
 /**
@@ -24,12 +25,20 @@ export function runConfigOf(config: Config): RunConfig {
     ...rest,
     ddns: { ...rest.ddns, publicIp: rest.ddns.publicIp.map(redactUrl) },
     ...(rest.graphite ? { graphite: { ...rest.graphite, url: redactUrl(rest.graphite.url) } } : {}),
+    notify: { ...rest.notify, channels: rest.notify.channels.map(redactChannel) },
   };
 }
 
 /** A config carried by a saved run, made whole again for the engine. */
 export function configFromRun(saved: RunConfig, file: string): Config {
-  return { ...saved, history: { path: '', keepMs: 0 }, source: { file, fromMachine: [] } };
+  // Runs saved before notify/serve existed carry neither; a replay notifies nobody.
+  return {
+    ...saved,
+    notify: saved.notify ?? { minIntervalMs: 0, channels: [] },
+    serve: saved.serve ?? { listen: '', intervalMs: 0 },
+    history: { path: '', keepMs: 0 },
+    source: { file, fromMachine: [] },
+  };
 }
 
 export interface CheckReport {

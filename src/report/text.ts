@@ -13,12 +13,15 @@ import type { RunStatus } from '../shared/exit-codes.js';
 import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
 import type { CheckReport } from './json.js';
+import { perfdata } from './perfdata.js';
 
 export interface TextOptions {
   verbose?: boolean;
   color?: boolean;
   /** Wrap width; 80 by default. */
   width?: number;
+  /** End the status line with Nagios performance data (` | duration=4.2s;;;0 …`), for `check`. */
+  perfdata?: boolean;
 }
 
 const MARK: Record<Severity, string> = { critical: '✖', warning: '!', unknown: '?', info: 'i' };
@@ -70,7 +73,8 @@ export function renderText(report: CheckReport, opts: TextOptions = {}): string 
 
   // The status line first: Nagios and Icinga show a plugin's first line as the service's status.
   const when = humanTime(report.startedAt);
-  out.push(paint('bold', paint(STATUS_STYLE[report.status], statusLine(report.status, causes.length, explained.length, unknowns.length))));
+  const perf = opts.perfdata ? ` | ${perfdata(report)}` : '';
+  out.push(paint('bold', paint(STATUS_STYLE[report.status], statusLine(report.status, causes.length, explained.length, unknowns.length))) + perf);
   out.push(paint('dim', `netdoctor ${report.netdoctor} · ${report.site} · ${report.vantage} · ${when} · ${formatDuration(report.durationMs)}`));
 
   // root causes, each with its chain beneath it

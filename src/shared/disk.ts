@@ -4,8 +4,8 @@
  * ENOENT on a read-only file system, and SQLite says "disk I/O error" or
  * "unable to open database file" for a full or read-only disk.
  */
-import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, renameSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /** Less free space than this is a full disk for a database that needs a few pages and a WAL. */
 const NEARLY_FULL_BYTES = 64 * 1024;
@@ -37,4 +37,25 @@ export function storageProblem(path: string): string | undefined {
     // statfs unsupported here: nothing more to say.
   }
   return undefined;
+}
+
+/**
+ * Writes `path` whole or not at all: a temporary file beside it (a dot name
+ * ending in .tmp, which globs like *.prom never match), then a rename. On
+ * failure the temporary file is removed and the error rethrown; an earlier
+ * file at `path` stays as it was.
+ */
+export function writeFileAtomic(path: string, text: string, mode: number): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode });
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    throw err;
+  }
 }
