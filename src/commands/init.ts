@@ -483,6 +483,12 @@ export function starterYaml(d: Discovered, when: Date): string {
   L.push('# graphite: { url: tcp://graphite.home:2003, prefix: netdoctor.home }');
   L.push('# history: { path: ~/.local/state/netdoctor/history.db, keep: 90d }');
   L.push('');
+  L.push('# Tell someone when an incident opens, changes and ends (docs/notify.md): ntfy, email, webhook, alertmanager.');
+  L.push('# notify: { minInterval: 10m, channels: [{ type: ntfy, url: https://ntfy.sh/my-netdoctor-topic }] }');
+  L.push('# Prometheus: netdoctor.prom for node_exporter\'s textfile collector; `netdoctor serve` for /metrics.');
+  L.push('# prometheus: { textfile: /var/lib/prometheus/node-exporter }');
+  L.push('# serve: { listen: "127.0.0.1:9469", interval: 1m }');
+  L.push('');
   L.push('# The live view (`netdoctor`): how often "a" (auto-refresh) runs the probes again.');
   L.push('tui:');
   L.push(`  refresh: ${formatDuration(DEFAULTS.tuiRefreshMs)}`);
