@@ -9,7 +9,7 @@ import { existsSync, renameSync, statSync, unlinkSync, writeFileSync } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { renderHtml, renderIncidentListHtml } from '../report/html.js';
-import { History } from '../report/history.js';
+import { History } from '../history/history.js';
 import {
   buildIncidentReport,
   findIncidents,

@@ -5,8 +5,8 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { History } from '../../src/report/history.js';
-import { metricLines, metricSegment, sendMetrics } from '../../src/report/graphite.js';
+import { History } from '../../src/history/history.js';
+import { metricLines, metricSegment, sendMetrics } from '../../src/sinks/graphite.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { Carbon, CARBON_SKIP_REASON } from '../support/carbon.js';
 import { sampleReport } from '../support/reports.js';

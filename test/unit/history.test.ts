@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { History, SCHEMA_VERSION } from '../../src/report/history.js';
+import { History, SCHEMA_VERSION } from '../../src/history/history.js';
 import { sampleReport } from '../support/reports.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'nd-history-')), 'sub', 'history.db');
@@ -89,7 +89,7 @@ describe('run history', () => {
     const path = tmp();
     History.open(path).close();
     // The writer runs the built history module (dist/, made by `npm test`'s build step) in a child we can kill.
-    const historyJs = new URL('../../dist/report/history.js', import.meta.url).pathname;
+    const historyJs = new URL('../../dist/history/history.js', import.meta.url).pathname;
     const writer = `
       import { History } from ${JSON.stringify(historyJs)};
       const h = History.open(${JSON.stringify(path)});

@@ -17,7 +17,7 @@ import type { Finding } from '../diagnose/types.js';
 import type { Observation, ProbeName, Vantage } from '../probes/types.js';
 import { errorMessage, UserError } from '../shared/errors.js';
 import type { RunStatus } from '../shared/exit-codes.js';
-import type { CheckReport } from './json.js';
+import type { CheckReport } from '../report/json.js';
 
 /** Each entry moves the schema from version i to i+1. Never edit a shipped entry; append. */
 const MIGRATIONS: string[] = [

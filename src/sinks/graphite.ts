@@ -11,8 +11,8 @@
  */
 import { connect } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
-import type { History } from './history.js';
-import type { CheckReport } from './json.js';
+import type { History } from '../history/history.js';
+import type { CheckReport } from '../report/json.js';
 import { errorMessage } from '../shared/errors.js';
 
 const STATUS_VALUE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
