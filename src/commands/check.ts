@@ -17,7 +17,7 @@ import { dropPrivileges, lookupUser, restrictFileModes } from '../privileges.js'
 import { sendMetrics, metricLines } from '../sinks/graphite.js';
 import { History } from '../history/history.js';
 import { buildCheckReport, type CheckReport } from '../report/json.js';
-import { colorWanted } from '../report/tui/terminal.js';
+import { colorWanted } from '../report/color.js';
 import { renderText } from '../report/text.js';
 import { formatDuration } from '../shared/duration.js';
 import { storageProblem } from '../shared/disk.js';
@@ -165,7 +165,7 @@ async function sinks(config: Config, opts: CheckOptions, report: CheckReport, si
       const outcome = await sendMetrics({
         url: config.graphite.url,
         lines: metricLines(report, config.graphite.prefix),
-        history,
+        spool: history?.spool,
         spoolMax: config.graphite.spoolMax,
         // A Graphite outage may hold the check at most a second past its deadline.
         until: Math.max(deadline, Date.now()) + 1000,

@@ -11,7 +11,7 @@
  */
 import { connect } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
-import type { History } from '../history/history.js';
+import type { Spool } from '../history/spool.js';
 import type { CheckReport } from '../report/json.js';
 import { errorMessage } from '../shared/errors.js';
 
@@ -104,14 +104,15 @@ const SPOOL_BATCH = 50_000;
 export async function sendMetrics(opts: {
   url: string;
   lines: readonly string[];
-  history?: History;
+  /** Where undelivered lines wait for the next run (the history's); without one they are lost. */
+  spool?: Spool;
   spoolMax: number;
   /** Epoch ms by which everything must be over, delivered or spooled. */
   until: number;
   signal?: AbortSignal;
 }): Promise<GraphiteOutcome> {
   const addr = parseCarbonUrl(opts.url);
-  const backlog = opts.history ? opts.history.spooled(SPOOL_BATCH) : { lines: [], upToId: 0 };
+  const backlog = opts.spool ? opts.spool.oldest(SPOOL_BATCH) : { lines: [], upToId: 0 };
   const batch = [...backlog.lines, ...opts.lines];
   const outcome: GraphiteOutcome = { delivered: 0, fromSpool: 0, spooled: 0, dropped: 0 };
   const budget = () => opts.until - Date.now();
@@ -128,13 +129,13 @@ export async function sendMetrics(opts: {
         if (budget() <= 100) throw new AbortError(error.message);
       },
     });
-    if (backlog.upToId) opts.history?.unspool(backlog.upToId);
+    if (backlog.upToId) opts.spool?.remove(backlog.upToId);
     outcome.delivered = batch.length;
     outcome.fromSpool = backlog.lines.length;
   } catch (err) {
     outcome.error = `${addr.host}:${addr.port}: ${errorMessage(err)}`;
-    if (opts.history) {
-      outcome.dropped = opts.history.spool(opts.lines, opts.spoolMax);
+    if (opts.spool) {
+      outcome.dropped = opts.spool.add(opts.lines, opts.spoolMax);
       outcome.spooled = opts.lines.length;
     }
   }

@@ -70,13 +70,13 @@ describe('run history', () => {
 
   it('bounds the Graphite spool, drops the oldest and counts what it dropped', () => {
     const h = History.open(':memory:');
-    expect(h.spool(['a 1 1', 'b 1 1', 'c 1 1'], 5)).toBe(0);
-    expect(h.spool(['d 1 1', 'e 1 1', 'f 1 1'], 5)).toBe(1);
-    expect(h.spooled(10).lines).toEqual(['b 1 1', 'c 1 1', 'd 1 1', 'e 1 1', 'f 1 1']);
+    expect(h.spool.add(['a 1 1', 'b 1 1', 'c 1 1'], 5)).toBe(0);
+    expect(h.spool.add(['d 1 1', 'e 1 1', 'f 1 1'], 5)).toBe(1);
+    expect(h.spool.oldest(10).lines).toEqual(['b 1 1', 'c 1 1', 'd 1 1', 'e 1 1', 'f 1 1']);
     expect(h.meta('spool_dropped')).toBe('1');
-    const { upToId } = h.spooled(2);
-    h.unspool(upToId);
-    expect(h.spooled(10).lines).toEqual(['d 1 1', 'e 1 1', 'f 1 1']);
+    const { upToId } = h.spool.oldest(2);
+    h.spool.remove(upToId);
+    expect(h.spool.oldest(10).lines).toEqual(['d 1 1', 'e 1 1', 'f 1 1']);
   });
 
   it('an unusable location is a clear error naming the path', () => {
