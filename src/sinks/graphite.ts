@@ -11,9 +11,11 @@
  */
 import { connect } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
+import type { Config } from '../config/resolve.js';
 import type { Spool } from '../history/spool.js';
 import type { CheckReport } from '../report/json.js';
 import { errorMessage } from '../shared/errors.js';
+import { SinkFailure, type FinishedRun, type Sink } from './types.js';
 
 const STATUS_VALUE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 
@@ -140,4 +142,35 @@ export async function sendMetrics(opts: {
     }
   }
   return outcome;
+}
+
+/** The Graphite sink: the run's metrics to carbon, undelivered ones to the spool for the next run. */
+export class GraphiteSink implements Sink {
+  readonly name = 'graphite';
+
+  constructor(
+    private readonly settings: NonNullable<Config['graphite']>,
+    /** The run's deadline, ms after its start: an outage may hold the check at most a second past it. */
+    private readonly deadlineMs: number,
+    private readonly spoolOf: () => Spool | undefined,
+  ) {}
+
+  async deliver({ report }: FinishedRun, signal: AbortSignal): Promise<void> {
+    const deadline = Date.parse(report.startedAt) + this.deadlineMs;
+    const spool = this.spoolOf();
+    const outcome = await sendMetrics({
+      url: this.settings.url,
+      lines: metricLines(report, this.settings.prefix),
+      spool,
+      spoolMax: this.settings.spoolMax,
+      until: Math.max(deadline, Date.now()) + 1000,
+      signal,
+    });
+    const lines: string[] = [];
+    if (outcome.error) {
+      lines.push(`Graphite unreachable (${outcome.error}); ${spool ? `${outcome.spooled} metrics spooled for the next run` : 'metrics of this run are lost (no history to spool them in)'}`);
+    }
+    if (outcome.dropped > 0) lines.push(`the metrics spool is full (graphite.spoolMax ${this.settings.spoolMax}): dropped the ${outcome.dropped} oldest lines`);
+    if (lines.length > 0) throw new SinkFailure(lines);
+  }
 }
