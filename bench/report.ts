@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { loadScenario } from '../src/commands/diagnose.js';
 import { diagnose } from '../src/diagnose/index.js';
 import type { Observation } from '../src/probes/types.js';
-import { History } from '../src/report/history.js';
+import { History } from '../src/history/history.js';
 import { findIncidents, type IncidentListDocument, type ReportDocument } from '../src/report/incident.js';
 import { buildCheckReport, type CheckReport } from '../src/report/json.js';
 import { median, type BenchFn, type BenchLab, type BenchRow, type BenchSection } from './types.js';

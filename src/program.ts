@@ -93,6 +93,7 @@ ${EXIT_CODES_HELP}`,
       'auto-refresh interval when toggled with "a" (default 30s)',
       durationOption('--refresh', { ms: 5000, text: 'at least 5s, since each refresh runs every probe' }),
     )
+    .option('--force', 'allow sweeping a subnet wider than /22 (at most /20)')
     .option('--user <name>', 'when started as root, drop to this user once the privileged sockets are open');
 
   withRunOptions(program.command('check'))

@@ -16,7 +16,7 @@ import { diagnose } from '../diagnose/index.js';
 import { buildCheckReport, configFromRun, readSavedRun } from '../report/json.js';
 import { VERSION } from '../version.js';
 import { renderText } from '../report/text.js';
-import { colorWanted } from '../report/tui/terminal.js';
+import { colorWanted } from '../report/color.js';
 import { exitCodeFor } from '../shared/exit-codes.js';
 import { UserError } from '../shared/errors.js';
 import { didYouMean } from '../shared/suggest.js';

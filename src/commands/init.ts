@@ -255,20 +255,27 @@ async function askYesNo(question: string): Promise<boolean> {
  * (never a REQUEST: no lease is taken), side by side under one deadline.
  */
 async function activeScan(d: Discovered): Promise<ScanFindings> {
-  const [{ runProbes, selectProbes }, { dhcpProbe }, { hostsProbe }] = await Promise.all([
-    import('../probes/runner.js'),
+  const [{ openPipeline }, { dhcpProbe }, { hostsProbe }] = await Promise.all([
+    import('../run/pipeline.js'),
     import('../probes/dhcp.js'),
     import('../probes/hosts.js'),
   ]);
-  const config = resolveConfig({}, d.machine);
-  const selection = selectProbes([dhcpProbe, hostsProbe], { vantage: 'inside' });
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
+  // No prepare step: init runs as whoever started it, and each probe opens what it needs in its run.
+  const pipeline = await openPipeline({
+    config: resolveConfig({}, d.machine),
+    probes: [dhcpProbe, hostsProbe],
+    vantage: 'inside',
+    deadlineMs: DEFAULTS.dhcpWindowMs + 3000,
+    prepare: false,
+  });
   try {
-    const result = await runProbes({ config, selection, vantage: 'inside', deadlineMs: DEFAULTS.dhcpWindowMs + 3000, signal: controller.signal });
+    const { result } = await pipeline.run(controller.signal);
     return scanFindingsOf(result.observations);
   } finally {
+    pipeline.close();
     process.off('SIGINT', onSignal);
   }
 }

@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { renderHtml, renderIncidentListHtml } from '../report/html.js';
-import { History } from '../report/history.js';
+import { History } from '../history/history.js';
 import {
   buildIncidentReport,
   findIncidents,

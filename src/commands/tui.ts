@@ -14,15 +14,12 @@ import { homedir } from 'node:os';
 import { configSearchPath, findConfigFile, loadConfig } from '../config/load.js';
 import { readMachineFacts } from '../config/machine.js';
 import type { Config } from '../config/resolve.js';
-import { diagnose } from '../diagnose/index.js';
-import { probes as registry } from '../probes/registry.js';
-import { runProbes, selectProbes, type Selection } from '../probes/runner.js';
-import { prepareProbes, releasePrepared } from '../probes/prepare.js';
-import { PROBE_NAMES, type Prepared, type ProbeName, type Vantage } from '../probes/types.js';
-import { dropPrivileges, lookupUser, restrictFileModes } from '../privileges.js';
+import { PROBE_NAMES, type Vantage } from '../probes/types.js';
+import { lookupUser, restrictFileModes } from '../privileges.js';
 import type { FirstRunFacts } from '../report/tui/layout.js';
 import type { RunSource } from '../report/tui/source.js';
 import { whyNotInteractive } from '../report/tui/terminal.js';
+import { openPipeline, type Pipeline, type RunRequest } from '../run/pipeline.js';
 
 export interface TuiOptions {
   config?: string;
@@ -34,13 +31,15 @@ export interface TuiOptions {
   refresh?: number;
   /** Started as root: open what needs root (port 68), then run as this user. */
   user?: string;
+  /** `--force`: the hosts probe may sweep a subnet wider than /22. */
+  force?: boolean;
 }
 
 export async function run(opts: TuiOptions): Promise<number> {
   if (whyNotInteractive() !== undefined) {
     // Not a terminal: one plain run, exactly as `check` prints it (but nothing recorded or sent: this is a look, not a check).
     const { run: check } = await import('./check.js');
-    return check({ config: opts.config, only: opts.only, skip: opts.skip, vantage: opts.vantage, deadline: opts.deadline, history: false, graphite: false, user: opts.user });
+    return check({ config: opts.config, only: opts.only, skip: opts.skip, vantage: opts.vantage, deadline: opts.deadline, force: opts.force, history: false, graphite: false, user: opts.user });
   }
   if (opts.user !== undefined) {
     restrictFileModes();
@@ -50,28 +49,19 @@ export async function run(opts: TuiOptions): Promise<number> {
   // Config and usage errors end here, before the screen is taken over, with the usual message and exit 3.
   const file = findConfigFile({ configPath: opts.config });
   const config = loadConfig({ configPath: opts.config });
-  const vantage = opts.vantage ?? 'inside';
-  const selection = selectProbes(registry, { only: opts.only, skip: opts.skip, vantage });
-
-  // With --user: what needs root is opened once, for every refresh, before root is dropped.
-  let prepared: ReadonlyMap<ProbeName, Prepared> | undefined;
-  if (opts.user !== undefined) {
-    prepared = (await prepareProbes(selection.run, { config, vantage, options: {} })).prepared;
-    const outcome = dropPrivileges(opts.user);
-    if (outcome.note) process.stderr.write(`netdoctor: ${outcome.note}\n`);
-  }
+  const pipeline = await openPipeline(uiRequest(opts, config));
 
   const { startTui } = await import('../report/tui/index.js');
   let reason: Awaited<ReturnType<typeof startTui>>;
   try {
     reason = await startTui({
-      source: liveSource({ config, selection, vantage, deadlineMs: opts.deadline ?? config.deadlineMs, prepared }),
-      info: { site: config.site, iface: config.interface, vantage, label: config.source.file ?? 'no config: machine defaults' },
+      source: liveSource(pipeline),
+      info: { site: config.site, iface: config.interface, vantage: pipeline.vantage, label: config.source.file ?? 'no config: machine defaults' },
       refreshMs: opts.refresh ?? config.tui.refreshMs,
       firstRun: file ? undefined : firstRunFacts(),
     });
   } finally {
-    if (prepared) releasePrepared(prepared);
+    pipeline.close();
   }
   if (reason === 'init') {
     const { run: init } = await import('./init.js');
@@ -80,41 +70,21 @@ export async function run(opts: TuiOptions): Promise<number> {
   return 0;
 }
 
-export interface LiveSourceOptions {
-  config: Config;
-  selection: Selection;
-  vantage: Vantage;
-  deadlineMs: number;
-  options?: Record<string, unknown>;
-  /** Resources opened as root before the drop (see Probe.prepare), reused by every run. */
-  prepared?: ReadonlyMap<ProbeName, Prepared>;
+/**
+ * The run the UI's flags ask for. With --user, what needs root is opened once,
+ * for every refresh, before root is dropped; without it, each run opens its own.
+ */
+export function uiRequest(opts: TuiOptions, config: Config): RunRequest {
+  return { config, only: opts.only, skip: opts.skip, vantage: opts.vantage, deadlineMs: opts.deadline, force: opts.force, user: opts.user, prepare: opts.user !== undefined };
 }
 
-/**
- * The UI's runs on a real network: the probes through the runner, then the
- * diagnosis of what they saw. The UI only displays what this hands it.
- */
-export function liveSource(opts: LiveSourceOptions): RunSource {
+/** The UI's runs on a real network, through the pipeline; the UI only displays what this hands it. */
+export function liveSource(pipeline: Pipeline): RunSource {
   const order = new Map<string, number>(PROBE_NAMES.map((n, i) => [n, i]));
-  const probes = [...opts.selection.run, ...opts.selection.skipped.map((s) => s.probe)]
+  const probes = [...pipeline.selection.run, ...pipeline.selection.skipped.map((s) => s.probe)]
     .map((p) => p.name)
     .sort((a, b) => order.get(a)! - order.get(b)!);
-  return {
-    probes,
-    async run(signal, onEvent) {
-      const result = await runProbes({
-        config: opts.config,
-        selection: opts.selection,
-        vantage: opts.vantage,
-        deadlineMs: opts.deadlineMs,
-        signal,
-        onEvent,
-        options: opts.options ?? {},
-        ...(opts.prepared ? { prepared: opts.prepared } : {}),
-      });
-      return { result, diagnosis: diagnose(result.observations, opts.config) };
-    },
-  };
+  return { probes, run: (signal, onEvent) => pipeline.run(signal, onEvent) };
 }
 
 /** What the first-run screen shows: read from the kernel and /etc/resolv.conf, never probed. */

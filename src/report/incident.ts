@@ -21,7 +21,7 @@ import { formatDuration } from '../shared/duration.js';
 import type { RunStatus } from '../shared/exit-codes.js';
 import { plural } from '../shared/text.js';
 import { humanTime } from '../shared/time.js';
-import type { FindingMark, History, RunMark, StoredRun } from './history.js';
+import type { FindingMark, History, RunMark, StoredRun } from '../history/history.js';
 
 /** Healthy runs in a row that end an incident. */
 export const DEFAULT_QUIET_RUNS = 3;

@@ -5,8 +5,8 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { History } from '../../src/report/history.js';
-import { metricLines, metricSegment, sendMetrics } from '../../src/report/graphite.js';
+import { History } from '../../src/history/history.js';
+import { metricLines, metricSegment, sendMetrics } from '../../src/sinks/graphite.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { Carbon, CARBON_SKIP_REASON } from '../support/carbon.js';
 import { sampleReport } from '../support/reports.js';
@@ -58,7 +58,7 @@ carbonSuite('Graphite delivery to a real carbon-cache', () => {
   afterAll(async () => carbon.dispose());
 
   const send = (history: History | undefined, at: number, latency: number) =>
-    sendMetrics({ url: carbon.url, lines: metricLines(sampleReport(at, { latency }), 'nd.test'), history, spoolMax: 1000, until: Date.now() + 3000 });
+    sendMetrics({ url: carbon.url, lines: metricLines(sampleReport(at, { latency }), 'nd.test'), spool: history?.spool, spoolMax: 1000, until: Date.now() + 3000 });
 
   it('a run lands in whisper with its values and timestamp', async () => {
     const at = Math.floor(Date.now() / 1000 - 600) * 1000;
@@ -81,11 +81,11 @@ carbonSuite('Graphite delivery to a real carbon-cache', () => {
       expect(outcome.error).toBeTruthy();
       expect(outcome.spooled).toBe(9);
     }
-    expect(history.spoolSize()).toBe(27);
+    expect(history.spool.size()).toBe(27);
     await carbon.start();
     const outcome = await send(history, times[3], 103);
     expect(outcome).toMatchObject({ delivered: 36, fromSpool: 27 });
-    expect(history.spoolSize()).toBe(0);
+    expect(history.spool.size()).toBe(0);
     const [from, until] = [base, base + 30];
     await waitFor('all four runs\' latencies in whisper', () => carbon.fetch('nd.test.dns.192_168_1_10.latency_ms', from, until).length >= 4, {
       timeoutMs: 10_000,
@@ -105,11 +105,11 @@ carbonSuite('Graphite delivery to a real carbon-cache', () => {
     const history = History.open(':memory:');
     const t0 = Date.now();
     const outcome = await sendMetrics({
-      url: `tcp://127.0.0.1:${port}`, lines: ['nd.x 1 1'], history, spoolMax: 10, until: Date.now() + 800,
+      url: `tcp://127.0.0.1:${port}`, lines: ['nd.x 1 1'], spool: history.spool, spoolMax: 10, until: Date.now() + 800,
     });
     const elapsed = Date.now() - t0;
     expect(outcome.error).toBeTruthy();
-    expect(history.spoolSize()).toBe(1);
+    expect(history.spool.size()).toBe(1);
     expect(elapsed).toBeLessThan(1500);
     sockets.forEach((s) => s.destroy());
     sink.close();

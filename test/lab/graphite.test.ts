@@ -6,7 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import type { CheckReport } from '../../src/report/json.js';
-import { metricLines } from '../../src/report/graphite.js';
+import { metricLines } from '../../src/sinks/graphite.js';
 import { waitFor } from '../../src/shared/wait.js';
 import { Carbon } from '../support/carbon.js';
 import { checkReportSchema, type CheckJson } from '../support/check-json.js';

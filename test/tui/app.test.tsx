@@ -11,7 +11,7 @@ import { PROBE_NAMES, type RunEvent } from '../../src/probes/types.js';
 import { sleep } from '../../src/shared/wait.js';
 import { App } from '../../src/report/tui/app.js';
 import { replaySource } from '../../src/report/tui/source.js';
-import { colorWanted } from '../../src/report/tui/terminal.js';
+import { colorWanted } from '../../src/report/color.js';
 import { HeldSource, scenario } from './support.js';
 
 const KEY = { down: '\u001B[B', up: '\u001B[A', right: '\u001B[C', enter: '\r', escape: '\u001B' };

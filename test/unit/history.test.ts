@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { History, SCHEMA_VERSION } from '../../src/report/history.js';
+import { History, SCHEMA_VERSION } from '../../src/history/history.js';
 import { sampleReport } from '../support/reports.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'nd-history-')), 'sub', 'history.db');
@@ -70,13 +70,13 @@ describe('run history', () => {
 
   it('bounds the Graphite spool, drops the oldest and counts what it dropped', () => {
     const h = History.open(':memory:');
-    expect(h.spool(['a 1 1', 'b 1 1', 'c 1 1'], 5)).toBe(0);
-    expect(h.spool(['d 1 1', 'e 1 1', 'f 1 1'], 5)).toBe(1);
-    expect(h.spooled(10).lines).toEqual(['b 1 1', 'c 1 1', 'd 1 1', 'e 1 1', 'f 1 1']);
+    expect(h.spool.add(['a 1 1', 'b 1 1', 'c 1 1'], 5)).toBe(0);
+    expect(h.spool.add(['d 1 1', 'e 1 1', 'f 1 1'], 5)).toBe(1);
+    expect(h.spool.oldest(10).lines).toEqual(['b 1 1', 'c 1 1', 'd 1 1', 'e 1 1', 'f 1 1']);
     expect(h.meta('spool_dropped')).toBe('1');
-    const { upToId } = h.spooled(2);
-    h.unspool(upToId);
-    expect(h.spooled(10).lines).toEqual(['d 1 1', 'e 1 1', 'f 1 1']);
+    const { upToId } = h.spool.oldest(2);
+    h.spool.remove(upToId);
+    expect(h.spool.oldest(10).lines).toEqual(['d 1 1', 'e 1 1', 'f 1 1']);
   });
 
   it('an unusable location is a clear error naming the path', () => {
@@ -89,7 +89,7 @@ describe('run history', () => {
     const path = tmp();
     History.open(path).close();
     // The writer runs the built history module (dist/, made by `npm test`'s build step) in a child we can kill.
-    const historyJs = new URL('../../dist/report/history.js', import.meta.url).pathname;
+    const historyJs = new URL('../../dist/history/history.js', import.meta.url).pathname;
     const writer = `
       import { History } from ${JSON.stringify(historyJs)};
       const h = History.open(${JSON.stringify(path)});

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/commands/diagnose.js';
 import { diagnose } from '../../src/diagnose/index.js';
 import type { Observation } from '../../src/probes/types.js';
-import { History } from '../../src/report/history.js';
+import { History } from '../../src/history/history.js';
 import { buildIncidentReport, findIncidents, type IncidentSummary } from '../../src/report/incident.js';
 import { buildCheckReport, type CheckReport } from '../../src/report/json.js';
 

@@ -14,7 +14,7 @@ import { loadScenario } from '../../src/commands/diagnose.js';
 import { diagnose } from '../../src/diagnose/index.js';
 import { main } from '../../src/program.js';
 import type { Observation } from '../../src/probes/types.js';
-import { History } from '../../src/report/history.js';
+import { History } from '../../src/history/history.js';
 import type { IncidentListDocument, ReportDocument } from '../../src/report/incident.js';
 import { buildCheckReport, type CheckReport } from '../../src/report/json.js';
 import { finding, sampleReport } from '../support/reports.js';

@@ -180,7 +180,7 @@ describe('files netdoctor writes are not readable by others', () => {
     const script = `
       import { statSync } from 'node:fs';
       import { restrictFileModes } from ${JSON.stringify(join(DIST, 'privileges.js'))};
-      import { History } from ${JSON.stringify(join(DIST, 'report', 'history.js'))};
+      import { History } from ${JSON.stringify(join(DIST, 'history', 'history.js'))};
       restrictFileModes();
       const report = JSON.parse(process.argv[1]);
       const h = History.open(${JSON.stringify(db)});
@@ -197,7 +197,7 @@ describe('files netdoctor writes are not readable by others', () => {
   it.skipIf(!haveDist)('a report written with -o', () => {
     const db = join(scratch, 'report-history.db');
     const seed = `
-      import { History } from ${JSON.stringify(join(DIST, 'report', 'history.js'))};
+      import { History } from ${JSON.stringify(join(DIST, 'history', 'history.js'))};
       const [a, b] = JSON.parse(process.argv[1]);
       const h = History.open(${JSON.stringify(db)}); h.recordRun(a); h.recordRun(b); h.close();
     `;

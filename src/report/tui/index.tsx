@@ -7,7 +7,7 @@ import { render } from 'ink';
 import { App, type ExitReason } from './app.js';
 import type { FirstRunFacts, HeaderInfo } from './layout.js';
 import type { RunSource } from './source.js';
-import { colorWanted } from './terminal.js';
+import { colorWanted } from '../color.js';
 
 export type { RunSource, RunOutcome } from './source.js';
 export { replaySource } from './source.js';

@@ -1,7 +1,6 @@
 /**
- * What the terminal allows, decided before ink is loaded (this module imports
- * nothing, so `check` and `diagnose` use it without pulling in the UI):
- * whether the interactive UI can run, and whether to paint in colour.
+ * Whether the interactive UI can run, decided before ink is loaded (this
+ * module imports nothing, so `tui` uses it without pulling in the UI).
  */
 
 /** ink's own test (is-in-ci): in CI it draws nothing until the app exits, so a live UI would show a blank screen. */
@@ -21,13 +20,4 @@ export function whyNotInteractive(
   if (env.TERM === 'dumb') return 'TERM=dumb';
   if (inCi(env)) return 'this looks like a CI job (CI is set), where the UI cannot draw live';
   return undefined;
-}
-
-/**
- * The one rule for colour, for the UI and the plain text alike: only on a
- * terminal, and not when NO_COLOR is set to anything non-empty (no-color.org)
- * or the terminal is dumb.
- */
-export function colorWanted(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && !(env.NO_COLOR !== undefined && env.NO_COLOR !== '') && env.TERM !== 'dumb';
 }

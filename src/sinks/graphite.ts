@@ -11,9 +11,11 @@
  */
 import { connect } from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
-import type { History } from './history.js';
-import type { CheckReport } from './json.js';
+import type { Config } from '../config/resolve.js';
+import type { Spool } from '../history/spool.js';
+import type { CheckReport } from '../report/json.js';
 import { errorMessage } from '../shared/errors.js';
+import { SinkFailure, type FinishedRun, type Sink } from './types.js';
 
 const STATUS_VALUE = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 
@@ -104,14 +106,15 @@ const SPOOL_BATCH = 50_000;
 export async function sendMetrics(opts: {
   url: string;
   lines: readonly string[];
-  history?: History;
+  /** Where undelivered lines wait for the next run (the history's); without one they are lost. */
+  spool?: Spool;
   spoolMax: number;
   /** Epoch ms by which everything must be over, delivered or spooled. */
   until: number;
   signal?: AbortSignal;
 }): Promise<GraphiteOutcome> {
   const addr = parseCarbonUrl(opts.url);
-  const backlog = opts.history ? opts.history.spooled(SPOOL_BATCH) : { lines: [], upToId: 0 };
+  const backlog = opts.spool ? opts.spool.oldest(SPOOL_BATCH) : { lines: [], upToId: 0 };
   const batch = [...backlog.lines, ...opts.lines];
   const outcome: GraphiteOutcome = { delivered: 0, fromSpool: 0, spooled: 0, dropped: 0 };
   const budget = () => opts.until - Date.now();
@@ -128,15 +131,46 @@ export async function sendMetrics(opts: {
         if (budget() <= 100) throw new AbortError(error.message);
       },
     });
-    if (backlog.upToId) opts.history?.unspool(backlog.upToId);
+    if (backlog.upToId) opts.spool?.remove(backlog.upToId);
     outcome.delivered = batch.length;
     outcome.fromSpool = backlog.lines.length;
   } catch (err) {
     outcome.error = `${addr.host}:${addr.port}: ${errorMessage(err)}`;
-    if (opts.history) {
-      outcome.dropped = opts.history.spool(opts.lines, opts.spoolMax);
+    if (opts.spool) {
+      outcome.dropped = opts.spool.add(opts.lines, opts.spoolMax);
       outcome.spooled = opts.lines.length;
     }
   }
   return outcome;
+}
+
+/** The Graphite sink: the run's metrics to carbon, undelivered ones to the spool for the next run. */
+export class GraphiteSink implements Sink {
+  readonly name = 'graphite';
+
+  constructor(
+    private readonly settings: NonNullable<Config['graphite']>,
+    /** The run's deadline, ms after its start: an outage may hold the check at most a second past it. */
+    private readonly deadlineMs: number,
+    private readonly spoolOf: () => Spool | undefined,
+  ) {}
+
+  async deliver({ report }: FinishedRun, signal: AbortSignal): Promise<void> {
+    const deadline = Date.parse(report.startedAt) + this.deadlineMs;
+    const spool = this.spoolOf();
+    const outcome = await sendMetrics({
+      url: this.settings.url,
+      lines: metricLines(report, this.settings.prefix),
+      spool,
+      spoolMax: this.settings.spoolMax,
+      until: Math.max(deadline, Date.now()) + 1000,
+      signal,
+    });
+    const lines: string[] = [];
+    if (outcome.error) {
+      lines.push(`Graphite unreachable (${outcome.error}); ${spool ? `${outcome.spooled} metrics spooled for the next run` : 'metrics of this run are lost (no history to spool them in)'}`);
+    }
+    if (outcome.dropped > 0) lines.push(`the metrics spool is full (graphite.spoolMax ${this.settings.spoolMax}): dropped the ${outcome.dropped} oldest lines`);
+    if (lines.length > 0) throw new SinkFailure(lines);
+  }
 }

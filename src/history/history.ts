@@ -17,7 +17,8 @@ import type { Finding } from '../diagnose/types.js';
 import type { Observation, ProbeName, Vantage } from '../probes/types.js';
 import { errorMessage, UserError } from '../shared/errors.js';
 import type { RunStatus } from '../shared/exit-codes.js';
-import type { CheckReport } from './json.js';
+import type { CheckReport } from '../report/json.js';
+import { Spool } from './spool.js';
 
 /** Each entry moves the schema from version i to i+1. Never edit a shipped entry; append. */
 const MIGRATIONS: string[] = [
@@ -86,11 +87,14 @@ const STATUS_ORDER: Record<Observation['status'], number> = { skipped: 0, ok: 1,
 export class History {
   readonly path: string;
   readonly db: Database.Database;
+  /** Metric lines waiting for carbon, in the same database. */
+  readonly spool: Spool;
   private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    this.spool = new Spool(db);
   }
 
   /** Opens (creating and migrating as needed) the history at `path`; `:memory:` for tests. */
@@ -341,48 +345,7 @@ export class History {
     return this.cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) !== undefined;
   }
 
-  // --- the Graphite spool -------------------------------------------------
-
-  /**
-   * Queues metric lines that could not be delivered. Keeps at most `max`
-   * lines, dropping the oldest; returns how many were dropped so the caller
-   * can say so.
-   */
-  spool(lines: readonly string[], max: number, now = Date.now()): number {
-    if (lines.length === 0) return 0;
-    const insert = this.db.prepare('INSERT INTO spool (line, queued_at) VALUES (?, ?)');
-    return this.db.transaction(() => {
-      for (const line of lines) insert.run(line, now);
-      const count = (this.db.prepare('SELECT count(*) AS n FROM spool').get() as { n: number }).n;
-      const excess = count - max;
-      if (excess <= 0) return 0;
-      this.db.prepare('DELETE FROM spool WHERE id IN (SELECT id FROM spool ORDER BY id LIMIT ?)').run(excess);
-      this.bumpMeta('spool_dropped', excess);
-      return excess;
-    })();
-  }
-
-  /** The oldest spooled lines, with the id of the last one (for {@link unspool}). */
-  spooled(limit: number): { lines: string[]; upToId: number } {
-    const rows = this.db.prepare('SELECT id, line FROM spool ORDER BY id LIMIT ?').all(limit) as Array<{ id: number; line: string }>;
-    return { lines: rows.map((r) => r.line), upToId: rows.length ? rows[rows.length - 1].id : 0 };
-  }
-
-  /** Removes spooled lines once carbon has them. */
-  unspool(upToId: number): void {
-    this.db.prepare('DELETE FROM spool WHERE id <= ?').run(upToId);
-  }
-
-  spoolSize(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM spool').get() as { n: number }).n;
-  }
-
-  private bumpMeta(key: string, by: number): void {
-    this.db
-      .prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value`)
-      .run(key, String(by));
-  }
-
+  /** The history's meta counters (e.g. spool_dropped). */
   meta(key: string): string | undefined {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
