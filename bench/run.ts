@@ -7,6 +7,7 @@
  *
  *   npm run bench                       every section, 5 runs each
  *   npm run bench -- --runs 9 --only dhcp,dns    (writes .bench-build/benchmarks-dhcp-dns.md)
+ *   npm run bench -- --only dns --prefix hb      (its own lab prefix, beside another bench run)
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -40,8 +41,9 @@ const SECTIONS: Array<{ name: string; needsLab: boolean; fn: BenchFn }> = [
   { name: 'fuzz', needsLab: false, fn: fuzzBench },
 ];
 
-function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string } {
+function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string; prefix: string } {
   let runs = 5;
+  let prefix = 'bench';
   let only: string[] | undefined;
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -49,8 +51,9 @@ function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string
     if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--only') only = argv[++i].split(',');
     else if (a === '--out') out = argv[++i];
+    else if (a === '--prefix') prefix = argv[++i];
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.map((s) => s.name).join(',')}] [--out FILE]\nWithout --only it writes docs/benchmarks.md; with --only, .bench-build/benchmarks-<sections>.md.\n`);
+      process.stdout.write(`usage: npm run bench -- [--runs N] [--only ${SECTIONS.map((s) => s.name).join(',')}] [--out FILE] [--prefix LAB (default bench)]\nWithout --only it writes docs/benchmarks.md; with --only, .bench-build/benchmarks-<sections>.md.\n`);
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${JSON.stringify(a)} (try --help)\n`);
@@ -68,7 +71,7 @@ function parseArgs(argv: string[]): { runs: number; only?: string[]; out: string
   }
   // docs/benchmarks.md is the whole comparison: a run of some sections writes beside the build instead of cutting the others out of it.
   out ??= only ? join(PACKAGE_ROOT, '.bench-build', `benchmarks-${only.join('-')}.md`) : join(PACKAGE_ROOT, 'docs', 'benchmarks.md');
-  return { runs, only, out };
+  return { runs, only, out, prefix };
 }
 
 function benchLab(lab: Lab): BenchLab {
@@ -118,7 +121,7 @@ function machine(): string {
 }
 
 async function main(): Promise<void> {
-  const { runs, only, out } = parseArgs(process.argv.slice(2));
+  const { runs, only, out, prefix } = parseArgs(process.argv.slice(2));
   const chosen = SECTIONS.filter((s) => !only || only.includes(s.name));
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const started = new Date();
@@ -137,8 +140,8 @@ async function main(): Promise<void> {
     if (chosen.some((s) => s.needsLab)) {
       const why = labUnavailableReason();
       if (why) throw new Error(`the benchmarks need the lab: ${why}`);
-      log('building the lab (prefix bench)');
-      lab = await Lab.up('bench');
+      log(`building the lab (prefix ${prefix})`);
+      lab = await Lab.up(prefix);
     }
     const blab = lab ? benchLab(lab) : (undefined as unknown as BenchLab);
     for (const s of chosen) {

@@ -38,8 +38,13 @@ export interface Question {
   host?: string;
 }
 
-/** Per-try timeout and tries when time allows: a dead server is called dead after 1 + 1.5 + 2 = 4.5 s. */
+/** Per-try timeout and tries when time allows (1 + 1.5 + 2 = 4.5 s), for a server that answers some questions. */
 const TRY_TIMEOUT_MS = 1000;
+/**
+ * A server that sent nothing at all to any of this run's questions in this long is silent: its
+ * questions stop retrying (docs/probes/dns.md). A slow server's first replies come well before.
+ */
+export const SILENT_CUT_MS = 1000;
 const TRIES = 3;
 const TRY_SPAN = 4.5; // sum of the growth factors of the tries, in units of TRY_TIMEOUT_MS
 /** Least time worth starting a late (DHCP-offered) server with. */
@@ -298,24 +303,30 @@ async function run(ctx: ProbeContext): Promise<void> {
     // cannot fare better. The kernel rate-limits these ICMP messages per peer, so most parallel
     // questions would otherwise wait out their timeouts for a verdict already known.
     const portClosed = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, portClosed.signal]);
+    // Silence: no datagram from the server for any question within the cut. Measured here, by this probe.
+    const silent = new AbortController();
+    let heard = false;
+    const silentTimer = setTimeout(() => heard || silent.abort(), Math.min(SILENT_CUT_MS, tryTimeoutMs));
+    const signal = AbortSignal.any([ctx.signal, portClosed.signal, silent.signal]);
     const drafts = await Promise.all(
       questions.map((q) =>
         limit(async () => {
           const opts: DnsQueryOptions = {
             server, name: q.name, type: q.type, timeoutMs: tryTimeoutMs, attempts: TRIES, deadline: cutoff, signal,
           };
-          let result = await queryDns(opts);
+          let result = await queryDns({ ...opts, onDatagram: () => (heard = true) });
           if (result.outcome === 'refused') portClosed.abort();
           else if (result.outcome === 'aborted' && portClosed.signal.aborted && !ctx.signal.aborted) {
             result = { ...result, outcome: 'refused', error: 'ECONNREFUSED on another question to this server' };
+          } else if (result.outcome === 'aborted' && silent.signal.aborted && !ctx.signal.aborted) {
+            result = { ...result, outcome: 'timeout', error: `no reply to any question to this server within ${formatDuration(SILENT_CUT_MS, { spaced: true })}` };
           }
           const draft = queryObservation(q, result);
           if (result.outcome !== 'aborted') ctx.emit(draft);
           return draft;
         }),
       ),
-    );
+    ).finally(() => clearTimeout(silentTimer));
     return drafts.filter((d) => d.data!.outcome !== 'aborted');
   };
 

@@ -357,7 +357,7 @@ interface DnsInput {
 
 interface RecordedDns {
   transport: 'udp' | 'tcp';
-  question: { id: number; name: string; type: 'A' | 'PTR' | 'AAAA' | 'CNAME' | 'TXT' };
+  question: { id: number; name: string; type: 'A' | 'PTR' | 'AAAA' | 'CNAME' | 'TXT' | 'SOA' };
   reply: string;
 }
 
@@ -569,7 +569,11 @@ export const dnsTarget: FuzzTarget<DnsInput> = {
       if (a.name.length > 255 * 4) violation(`an answer name of ${a.name.length} characters`);
       if (a.typeCode === 1 && !isIPv4(a.data)) violation(`an A record reads as ${JSON.stringify(a.data)}`);
       if (!(Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= 0x7fffffff)) violation(`ttl ${a.ttl}`);
+      assertPrintable('an answer name', a.name);
+      assertPrintable('an answer value', a.data);
     }
+    assertPrintable('the echoed question', r.question?.name);
+    if (!/^[A-Z0-9]+$/.test(r.rcodeName) || r.rcode < 0 || r.rcode > 0xfff) violation(`rcode ${r.rcode} ${JSON.stringify(r.rcodeName)}`);
     assertBounded('the decoded reply', r, bytes.length);
     return r.answers.length ? 'accepted with answers' : 'accepted, no answers';
   },

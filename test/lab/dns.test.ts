@@ -31,6 +31,24 @@ function query(obs: Observation[], address: string, name: string, type: 'A' | 'P
   return o as Observation<QueryData>;
 }
 
+/**
+ * pi-dns's own dnsmasq config, changed by `edit`, run in pi-dns in the place of the lab's (stopped by
+ * the dns-down fault). `ip netns exec` execs dnsmasq, so the child's pid is dnsmasq's own: ours to stop.
+ */
+function replacementDnsmasq(l: TestLab, dir: string, edit: (conf: string) => string): { stop: () => Promise<void> } {
+  const conf = edit(readFileSync(join(l.stateDir, 'pi-dns-dnsmasq.conf'), 'utf8')).replace(/^pid-file=.*$/m, `pid-file=${join(dir, 'dnsmasq.pid')}`);
+  writeFileSync(join(dir, 'dnsmasq.conf'), conf);
+  const child = spawn('ip', ['netns', 'exec', l.ns('pi-dns'), 'dnsmasq', '--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`], { stdio: 'ignore' });
+  return {
+    stop: async () => {
+      if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((res) => child.once('exit', res));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 describeLab('dns probe in the lab', (lab) => {
   it('healthy: local names resolve via pi-dns to the expected addresses, external names via upstream, PTRs back', async () => {
     const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
@@ -96,6 +114,59 @@ describeLab('dns probe in the lab', (lab) => {
     }
   });
 
+  it('unplugged-pi with time to spare: a server silent to every question is judged after one try, not three', async () => {
+    await lab().fault('unplugged-pi');
+    try {
+      // The default 10 s deadline leaves room for all three tries (4.5 s): only the silent-server cut ends them sooner.
+      const started = performance.now();
+      const obs = await lab().runProbe('client', 'dns', { configYaml: lab().configYaml() });
+      const wallMs = performance.now() - started;
+      finishedInTime(obs);
+      const s = server(obs, PI_DNS);
+      expect(s, s.summary).toMatchObject({ status: 'fail', reason: 'unreachable', values: { ok: 0, answered: 0 } });
+      const queries = obs.filter((o) => o.check === 'query' && o.labels.server === PI_DNS) as Array<Observation<QueryData>>;
+      expect(queries.length).toBeGreaterThan(0);
+      for (const q of queries) {
+        expect(q, q.summary).toMatchObject({ status: 'fail', reason: 'timeout', data: { outcome: 'timeout', attempts: 1 } });
+        expect(q.data!.error).toMatch(/no reply to any question/);
+      }
+      // About 1 s of silence plus node start-up; generous for two busy cores (the benchmark has the real figure).
+      expect(wallMs).toBeLessThan(3000);
+    } finally {
+      await lab().heal();
+    }
+  });
+
+  it('a slow server (every reply 800 ms late) is still healthy: the silent-server cut does not take it for dead', async () => {
+    const l = lab();
+    const dir = mkdtempSync(join(tmpdir(), 'netdoctor-dns-slow-'));
+    // The kernel here has no netem, so the delay is a relay: pi-dns's own dnsmasq config on port 5353
+    // (dnsmasq always serves lo too), and on port 53 a relay that holds each of its replies 800 ms.
+    await l.fault('dns-down');
+    const relay = startInNode(l, 'pi-dns', [process.execPath, '--input-type=module', '-e', SLOW_RELAY]);
+    const dnsmasq = replacementDnsmasq(l, dir, (conf) => `${conf}\nport=5353\n`);
+    try {
+      await waitFor('the relay to listen', () => relay.stdout().includes('listening'), { timeoutMs: 5000, intervalMs: 50 });
+      await waitFor('pi-vpn.home to resolve through the relay',
+        async () => (await l.exec('client', ['dig', '+short', '+time=2', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home'])).stdout.trim() === PI_VPN,
+        { timeoutMs: 8000, intervalMs: 200 });
+
+      const obs = await l.runProbe('client', 'dns', { configYaml: l.configYaml() });
+      finishedInTime(obs);
+      const s = server(obs, PI_DNS);
+      expect(s, s.summary).toMatchObject({ status: 'ok', reason: 'healthy' });
+      const q = query(obs, PI_DNS, 'pi-vpn.home', 'A');
+      expect(q).toMatchObject({ status: 'ok', data: { attempts: 1 } });
+      expect(q.data!.latencyMs, 'the delay was really applied').toBeGreaterThanOrEqual(790);
+    } finally {
+      await dnsmasq.stop();
+      if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill('SIGTERM');
+      await relay.done;
+      rmSync(dir, { recursive: true, force: true });
+      await l.heal();
+    }
+  });
+
   it('isp-down: local names still resolve, external ones fail — upstream failing, not the server', async () => {
     await lab().fault('isp-down');
     try {
@@ -116,18 +187,15 @@ describeLab('dns probe in the lab', (lab) => {
   it('a record changed in pi-dns to a wrong address: wrong answer with expected and actual', async () => {
     const l = lab();
     const dir = mkdtempSync(join(tmpdir(), 'netdoctor-dns-test-'));
-    let child: ReturnType<typeof spawn> | undefined;
     // The lab stops its own pi-dns dnsmasq for dns-down; in its place runs the same config with one record changed.
     await l.fault('dns-down');
+    let dnsmasq: { stop: () => Promise<void> } | undefined;
     try {
-      const original = readFileSync(join(l.stateDir, 'pi-dns-dnsmasq.conf'), 'utf8');
-      const changed = original
-        .replace(/^host-record=pi-vpn\.home,.*$/m, 'host-record=pi-vpn.home,192.168.1.99')
-        .replace(/^pid-file=.*$/m, `pid-file=${join(dir, 'dnsmasq.pid')}`);
-      expect(changed, 'the lab config names pi-vpn.home in a host-record line').toContain('host-record=pi-vpn.home,192.168.1.99');
-      writeFileSync(join(dir, 'dnsmasq.conf'), changed);
-      // `ip netns exec` execs dnsmasq, so child.pid is dnsmasq's own: ours to kill.
-      child = spawn('ip', ['netns', 'exec', l.ns('pi-dns'), 'dnsmasq', '--keep-in-foreground', `--conf-file=${join(dir, 'dnsmasq.conf')}`], { stdio: 'ignore' });
+      dnsmasq = replacementDnsmasq(l, dir, (original) => {
+        const changed = original.replace(/^host-record=pi-vpn\.home,.*$/m, 'host-record=pi-vpn.home,192.168.1.99');
+        expect(changed, 'the lab config names pi-vpn.home in a host-record line').toContain('host-record=pi-vpn.home,192.168.1.99');
+        return changed;
+      });
       await waitFor('the replacement dnsmasq to answer pi-vpn.home with 192.168.1.99',
         async () => (await l.exec('client', ['dig', '+short', '+time=1', '+tries=1', `@${PI_DNS}`, 'pi-vpn.home'])).stdout.trim() === '192.168.1.99',
         { timeoutMs: 5000, intervalMs: 200 });
@@ -147,11 +215,7 @@ describeLab('dns probe in the lab', (lab) => {
       // The other record is still right.
       expect(query(obs, PI_DNS, 'pi-dns.home', 'A').status).toBe('ok');
     } finally {
-      if (child?.pid && child.exitCode === null) {
-        const exited = new Promise((res) => child!.once('exit', res));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await dnsmasq?.stop();
       rmSync(dir, { recursive: true, force: true });
       await l.heal();
     }
@@ -241,6 +305,25 @@ s.on('message', (m, from) => {
   s.send(reply, from.port, from.address);
 });
 s.bind(53, () => console.log('listening'));
+setTimeout(() => process.exit(0), 60000);
+`;
+
+/** Port 53 relayed to dnsmasq on 127.0.0.1:5353, each reply held 800 ms: a slow but working server. */
+const SLOW_RELAY = `
+import dgram from 'node:dgram';
+const front = dgram.createSocket('udp4');
+const back = dgram.createSocket('udp4');
+const asker = new Map();
+front.on('message', (m, from) => {
+  if (m.length < 12) return;
+  asker.set(m.readUInt16BE(0), from);
+  back.send(m, 5353, '127.0.0.1');
+});
+back.on('message', (m) => {
+  const to = asker.get(m.readUInt16BE(0));
+  if (to) setTimeout(() => front.send(m, to.port, to.address), 800);
+});
+front.bind(53, () => console.log('listening'));
 setTimeout(() => process.exit(0), 60000);
 `;
 

@@ -112,6 +112,23 @@ describe('judging one answer', () => {
     expect(queryObservation(external, failed('malformed', 'example.com'))).toMatchObject({ status: 'error', reason: 'malformed' });
   });
 
+  it('names from a hostile server reach the summary, labels and data escaped (recorded from BIND)', () => {
+    const o = queryObservation({ name: 'escape.home', type: 'A', kind: 'record', expected: '192.168.1.66' }, answered('bind-cname-escape-sequence'));
+    expect(o).toMatchObject({ status: 'ok', data: { answers: ['192.168.1.66'] } });
+    const ptr = queryObservation({ ...reverse, name: '66.1.168.192.in-addr.arpa' }, answered('bind-ptr-control-bytes'));
+    expect(ptr.summary).toContain('evil\\x07\\x08name.home');
+    const wrong = queryObservation({ name: 'ayb.cn', type: 'A', kind: 'record', expected: '192.0.2.2' }, answered('bind-cname-control-bytes'));
+    expect(wrong).toMatchObject({ reason: 'wrong-answer', labels: { actual: '192.0.2.1' } });
+    // JSON writes a raw control character as \u00XX: none may appear anywhere in what the renderers get.
+    for (const draft of [o, ptr, wrong]) expect(JSON.stringify(draft)).not.toMatch(/\\u00[01][0-9a-f]|\\u007f/);
+  });
+
+  it('an EDNS extended rcode is named as such: BADCOOKIE, not YXRRSET (recorded from BIND)', () => {
+    const o = queryObservation(record, answered('bind-badcookie'));
+    expect(o).toMatchObject({ status: 'error', reason: 'badcookie', values: { rcode: 23 }, data: { rcodeName: 'BADCOOKIE' } });
+    expect(o.summary).toBe('192.168.1.10 answered BADCOOKIE to pi-vpn.home A');
+  });
+
   it('a full answer fetched over TCP after truncation says so', () => {
     expect(queryObservation({ name: 'big.home', type: 'A', kind: 'external' }, answered('tcp-full'))).toMatchObject({ status: 'ok', data: { transport: 'tcp' } });
   });

@@ -59,6 +59,8 @@ export interface DnsQueryOptions {
   signal?: AbortSignal;
   /** RD bit; default true (ask the server to recurse, as a stub resolver does). */
   recursionDesired?: boolean;
+  /** Called for every datagram from the server (ours or not, readable or not): it is alive. */
+  onDatagram?: () => void;
 }
 
 /**
@@ -170,6 +172,7 @@ export async function queryDns(opts: DnsQueryOptions): Promise<DnsResult> {
       result.strays++;
       return;
     }
+    opts.onDatagram?.();
     const verdict = parseReply(buf, { id, question, maxSize: MAX_UDP_REPLY });
     if (verdict.ok) {
       result.latencyMs = elapsed();

@@ -15,8 +15,13 @@
  *
  * Queries are encoded here (a dozen lines), not with dns2's bit-array writer,
  * so that names are validated with a clear message before anything is sent.
+ *
+ * Every text that comes out of a reply (names, targets, TXT) is escaped with
+ * `safeText` (control bytes, `\`, non-ASCII as `\xNN`): a hostile server must
+ * not reach the terminal, the UI or a report with escape sequences.
  */
 import dns2, { type Resource } from 'dns2';
+import { safeText } from './dhcp-packet.js';
 
 const { Packet } = dns2;
 
@@ -45,8 +50,13 @@ export const RCODE_NAMES: readonly string[] = [
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 
+/** Extended response codes (RFC 6891 and later): the OPT record's upper 8 bits, then the header's 4. */
+const EXTENDED_RCODE_NAMES: Readonly<Record<number, string>> = {
+  16: 'BADVERS', 17: 'BADKEY', 18: 'BADTIME', 19: 'BADMODE', 20: 'BADNAME', 21: 'BADALG', 22: 'BADTRUNC', 23: 'BADCOOKIE',
+};
+
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+  return RCODE_NAMES[rcode] ?? EXTENDED_RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
 }
 
 export function typeName(type: number): string {
@@ -151,14 +161,17 @@ export interface DnsRecord {
   class: number;
   ttl: number;
   /**
-   * The record's value as text: the address for A/AAAA, the target name for
-   * PTR/CNAME/NS, `priority exchange` for MX, the text for TXT, hex otherwise.
+   * The record's value as text (escaped, see the file comment): the address for
+   * A/AAAA, the target name for PTR/CNAME/NS, `priority exchange` for MX, the
+   * text for TXT, `mname rname serial refresh retry expire minimum` for SOA,
+   * hex otherwise.
    */
   data: string;
 }
 
 export interface DnsReply {
   id: number;
+  /** With EDNS, the OPT record's extended bits combined with the header's (RFC 6891 §6.1.3): BADCOOKIE is 23. */
   rcode: number;
   rcodeName: string;
   flags: DnsFlags;
@@ -247,6 +260,11 @@ function readName(buf: Buffer, start: number): { name: string; end: number } {
   return { name: labels.join('.'), end };
 }
 
+/** A name (or any wire text read as latin1) made safe to show. */
+function shown(raw: string, max = MAX_NAME * 4): string {
+  return safeText(Buffer.from(raw, 'latin1'), max);
+}
+
 interface RecordSpan {
   start: number;
   type: number;
@@ -289,17 +307,23 @@ function decodeRecord(buf: Buffer, span: RecordSpan, where: string): DnsRecord {
     // Other types: only the owner name and fixed fields, via the name decoder; RDATA is shown raw.
     // dns2's TXT/SOA/MX decoders do not bound themselves by RDLENGTH, so they are not trusted here.
     const name = Packet.Name.decode(reader);
-    res = { name, type: span.type, class: buf.readUInt16BE(span.rdStart - 8), ttl: buf.readUInt32BE(span.rdStart - 6) } as Resource;
+    res = { name, type: span.type, class: buf.readUInt16BE(span.rdStart - 8) } as Resource;
   }
+  // From the wire: dns2 clamps a TTL with the top bit set to 2^31-1 itself.
+  const ttl = buf.readUInt32BE(span.rdStart - 6);
   return {
-    name: res.name,
+    name: shown(res.name),
     type: typeName(span.type),
     typeCode: span.type,
     class: res.class,
-    ttl: Math.min(res.ttl >>> 0, 0x7fffffff),
+    // RFC 2181 §8: a TTL with the top bit set is to be treated as zero.
+    ttl: ttl > 0x7fffffff ? 0 : ttl,
     data: recordData(buf, span, res),
   };
 }
+
+/** TXT data shown at most this long (RDATA may hold 64 KiB). */
+const MAX_TXT_SHOWN = 1024;
 
 function recordData(buf: Buffer, span: RecordSpan, res: Resource): string {
   switch (span.type) {
@@ -308,24 +332,44 @@ function recordData(buf: Buffer, span: RecordSpan, res: Resource): string {
       return String(res.address);
     case DNS_TYPES.PTR:
     case DNS_TYPES.CNAME:
-      return String(res.domain);
+      return shown(String(res.domain));
     case DNS_TYPES.NS:
-      return String(res.ns);
+      return shown(String(res.ns));
     case DNS_TYPES.MX:
-      if (span.rdEnd - span.rdStart >= 3) return `${buf.readUInt16BE(span.rdStart)} ${readName(buf, span.rdStart + 2).name}`;
+      if (span.rdEnd - span.rdStart >= 3) return `${buf.readUInt16BE(span.rdStart)} ${shown(readName(buf, span.rdStart + 2).name)}`;
       break;
     case DNS_TYPES.TXT: {
-      const parts: string[] = [];
+      const parts: Buffer[] = [];
       for (let off = span.rdStart; off < span.rdEnd; ) {
         const len = buf[off];
         if (off + 1 + len > span.rdEnd) break;
-        parts.push(buf.toString('utf8', off + 1, off + 1 + len));
+        parts.push(buf.subarray(off + 1, off + 1 + len));
         off += 1 + len;
       }
-      return parts.join('');
+      return safeText(Buffer.concat(parts), MAX_TXT_SHOWN);
+    }
+    case DNS_TYPES.SOA: {
+      const soa = soaData(buf, span);
+      if (soa) return soa;
+      break;
     }
   }
   return buf.toString('hex', span.rdStart, span.rdEnd);
+}
+
+/** SOA RDATA (RFC 1035 §3.3.13) as dig shows it, or undefined when it is not exactly two names and five numbers. */
+function soaData(buf: Buffer, span: RecordSpan): string | undefined {
+  try {
+    const mname = readName(buf, span.rdStart);
+    if (mname.end >= span.rdEnd) return undefined;
+    const rname = readName(buf, mname.end);
+    if (rname.end + 20 !== span.rdEnd) return undefined;
+    const numbers = [0, 4, 8, 12, 16].map((i) => buf.readUInt32BE(rname.end + i));
+    return [shown(mname.name) + '.', shown(rname.name) + '.', ...numbers].join(' ');
+  } catch (err) {
+    if (err instanceof Reject) return undefined;
+    throw err;
+  }
 }
 
 function headerFlags(word: number): DnsFlags {
@@ -384,8 +428,9 @@ function readReply(buf: Buffer, expect: ReplyExpectation): DnsReply {
     question = { name: q.name, type: buf.readUInt16BE(q.end), class: buf.readUInt16BE(q.end + 2) };
     off = q.end + 4;
     if (normalizeName(question.name) !== want.name || question.type !== want.type || question.class !== CLASS_IN) {
-      throw new Reject('stray', 'question-mismatch', `question ${question.name} ${typeName(question.type)} is not the ${want.name} ${typeName(want.type)} asked`);
+      throw new Reject('stray', 'question-mismatch', `question ${shown(question.name)} ${typeName(question.type)} is not the ${shown(want.name)} ${typeName(want.type)} asked`);
     }
+    question.name = shown(question.name);
   } else if (qd === 0) {
     // Allowed only for errors: a server may drop the question from FORMERR/REFUSED/SERVFAIL.
     if (rcode === RCODE.NOERROR) throw new Reject('stray', 'question-mismatch', 'NOERROR reply without the question');
@@ -394,20 +439,24 @@ function readReply(buf: Buffer, expect: ReplyExpectation): DnsReply {
   }
 
   const spans: RecordSpan[] = [];
+  let opt: RecordSpan | undefined;
   const sections: Array<[string, number]> = [['answer', an], ['authority', ns], ['additional', ar]];
   for (const [section, count] of sections) {
     for (let i = 0; i < count; i++) {
       const span = walkRecord(buf, off, `${section} record ${i + 1}`);
       if (section === 'answer') spans.push(span);
+      else if (section === 'additional' && span.type === DNS_TYPES.OPT) opt ??= span;
       off = span.rdEnd;
     }
   }
+  // EDNS (RFC 6891 §6.1.3): the OPT record's TTL field starts with the upper 8 bits of the rcode.
+  const fullRcode = opt ? (buf[opt.rdStart - 6] << 4) | rcode : rcode;
   // Bytes after the last record are ignored: harmless, and some middleboxes pad.
   const answers = spans.map((span, i) => decodeRecord(buf, span, `answer record ${i + 1}`));
   return {
     id,
-    rcode,
-    rcodeName: rcodeName(rcode),
+    rcode: fullRcode,
+    rcodeName: rcodeName(fullRcode),
     flags: headerFlags(word),
     ...(question ? { question } : {}),
     answers,
