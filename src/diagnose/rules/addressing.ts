@@ -60,6 +60,7 @@ const hostPlacement: Rule = {
         out.push({
           id: 'host-moved',
           labels: { host: host.name, expected: host.ip, actual },
+          ...(me ? { facts: { self: 'this machine' } } : {}),
           severity: 'critical',
           title: linkLocal
             ? `${host.name}${me ? ' (this machine)' : ''} lost its address: it gave itself ${actual} instead of ${host.ip}`
@@ -206,4 +207,11 @@ export const addressingEdges: ExplainEdge[] = [
   { cause: 'host-moved', effect: 'vpn-unreachable', because: 'the VPN host is no longer where the router sends VPN traffic', when: isVpnHost },
   { cause: 'host-missing', effect: 'vpn-unreachable', because: 'the VPN host is gone from the LAN', when: isVpnHost },
   { cause: 'host-moved', effect: 'ip-conflict', because: 'the host left its address and another device was given it', when: same('host', 'host') },
+  // Seen from the machine that lost its address: it reaches nothing on the LAN, so everything it asks looks down.
+  ...(['gateway-down', 'dns-server-down'] as const).map((effect): ExplainEdge => ({
+    cause: 'host-moved',
+    effect,
+    because: 'this machine itself has only a link-local address, so it reaches nothing in the subnet',
+    when: (c) => c.facts?.self !== undefined && c.labels.actual !== undefined && isLinkLocal(c.labels.actual),
+  })),
 ];
