@@ -3,12 +3,13 @@
  * machine never sees its own MAC in its neighbour table, so the inventory
  * host netdoctor runs on must be found by its own interfaces ("this
  * machine"). Healthy: exit 0, nothing wrong; each fault: the same roots as
- * from the client (test/lab/check.test.ts), except what only that vantage
+ * from the client (test/support/fault-roots.ts), except what only that vantage
  * can see (none today: a Pi left with a link-local address reaches nothing,
  * and its own move to link-local explains that).
  */
 import { expect, it } from 'vitest';
 import { checkReportSchema, rootKeys, type CheckJson } from '../support/check-json.js';
+import { FAULT_ROOTS as FAULTS } from '../support/fault-roots.js';
 import { describeLab, type LabNode, type TestLab } from '../support/lab.js';
 
 const PIS = [
@@ -23,26 +24,6 @@ async function check(lab: TestLab, node: LabNode): Promise<{ code: number; json:
   return { code: r.code, json: parsed.data };
 }
 
-// The client's roots for each fault (check.test.ts), which a Pi must give too.
-const HOST_MOVED = /^host-moved\{actual=192\.168\.1\.1\d\d,expected=192\.168\.1\.(10,host=pi-dns|20,host=pi-vpn)\}$/;
-const FAULTS: Array<{ fault: string; code: number; roots: (keys: string[]) => void }> = [
-  { fault: 'unplugged-pi', code: 2, roots: (k) => expect(k).toEqual(['dhcp-server-missing{iface=eth0}']) },
-  {
-    fault: 'reservations-lost',
-    code: 2,
-    roots: (k) => {
-      expect(k).toHaveLength(2);
-      for (const key of k) expect(key).toMatch(HOST_MOVED);
-      expect(k.map((key) => /host=(pi-\w+)/.exec(key)?.[1])).toEqual(['pi-dns', 'pi-vpn']);
-    },
-  },
-  { fault: 'dns-down', code: 2, roots: (k) => expect(k).toEqual(['dns-server-down{server=192.168.1.10}']) },
-  { fault: 'vpn-down', code: 2, roots: (k) => expect(k).toEqual(['vpn-service-down{host=pi-vpn}']) },
-  { fault: 'ddns-stale', code: 1, roots: (k) => expect(k).toEqual(['ddns-stale{actual=203.0.113.11,hostname=home.dyn.example.net,published=203.0.113.10}']) },
-  { fault: 'isp-down', code: 2, roots: (k) => expect(k).toEqual(['wan-down{}']) },
-  { fault: 'rogue-dhcp', code: 2, roots: (k) => expect(k).toEqual(['dhcp-unexpected-server{server=192.168.1.254}']) },
-  { fault: 'cgnat', code: 2, roots: (k) => expect(k).toEqual(['cgnat{}']) },
-];
 
 describeLab('netdoctor check on the Pis themselves', (lab) => {
   for (const pi of PIS) {
