@@ -18,18 +18,24 @@
  *    still reported `missing` (there is no IPv4 address to point at), with
  *    `onLink` and its fe80:: address, never "moved to unknown".
  *
+ * 4. This machine's own interfaces (net/self.ts) are sightings too: a
+ *    machine never sees its own MAC in its neighbour table, so the inventory
+ *    host netdoctor runs on is found by its MAC on one of them ("this
+ *    machine"), and the `self` observation records them as facts.
+ *
  * Flapping: a host is `moved` only when its MAC is proven at another address
  * in this run, and `missing` when it is proven nowhere in this run. A host
  * that comes and goes therefore alternates between `at-expected` and
  * `missing`, never produces a string of moves to stale addresses.
  */
-import { networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import type { HostConfig } from '../config/schema.js';
 import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
 import { compareIp, inSubnet, isLinkLocal, type Subnet } from '../shared/ipv4.js';
 import { NeighbourTableError, readNeighbours } from './net/neighbours.js';
 import { ping, pingBinary, type PingResult } from './net/ping.js';
+import { readOwnInterfaces, type OwnInterface } from './net/self.js';
 import { SweepScopeError, linkScan, resolveAddresses, sweep, type AliveHost, type LinkResponder, type SweepResult } from './net/sweep.js';
 import type { Probe, ProbeContext } from './types.js';
 
@@ -45,8 +51,12 @@ export interface HostData {
   neighbourState?: string;
   rttMs?: number;
   lossPct?: number;
-  /** Extension: how this run knows where the MAC is (`arp` confirmation or `echo` reply). */
-  evidence?: 'arp' | 'echo';
+  /** Extension: how this run knows where the MAC is (`arp` confirmation, `echo` reply, or `self`: it is this machine). */
+  evidence?: 'arp' | 'echo' | 'self';
+  /** Extension: the host is the machine netdoctor runs on. */
+  self?: true;
+  /** Extension: the device holding the host's address is this machine (with another MAC). */
+  conflictSelf?: true;
   /** Extension: further addresses where the same MAC was proven in this run. */
   alsoAt?: string[];
   /** Extension: the MAC answered on the link over IPv6 though no IPv4 address of it was found. */
@@ -59,9 +69,17 @@ export interface HostData {
 
 export interface SweepData {
   subnet: string;
-  alive: Array<{ ip: string; mac: string; state: string; via: 'arp' | 'echo' }>;
+  alive: Array<{ ip: string; mac: string; state: string; via: AliveHost['via'] }>;
   /** Extension: the first send error, if the kernel refused datagrams. */
   sendError?: string;
+}
+
+/** The `self` observation's data: the machine netdoctor runs on, as facts. */
+export interface SelfData {
+  hostname: string;
+  /** The inventory host whose MAC is on one of this machine's interfaces. */
+  host?: string;
+  interfaces: OwnInterface[];
 }
 
 /** Where each MAC was proven in this run. */
@@ -89,6 +107,8 @@ export interface HostVerdict {
   actual?: AliveHost;
   alsoAt: string[];
   conflictMac?: string;
+  /** The device at the host's address is this machine. */
+  conflictSelf?: boolean;
 }
 
 /** The rule, pure: what this run's sightings say about one host. */
@@ -100,7 +120,7 @@ export function judgeHost(host: Pick<HostConfig, 'mac' | 'ip'>, seen: Sightings)
   }
   const [actual, ...rest] = mine;
   const alsoAt = rest.map((a) => a.ip);
-  if (atExpected) return { reason: 'conflict', conflictMac: atExpected.mac, alsoAt, ...(actual ? { actual } : {}) };
+  if (atExpected) return { reason: 'conflict', conflictMac: atExpected.mac, alsoAt, ...(actual ? { actual } : {}), ...(atExpected.via === 'self' ? { conflictSelf: true } : {}) };
   if (actual) return { reason: 'moved', actual, alsoAt };
   return { reason: 'missing', alsoAt: [] };
 }
@@ -127,7 +147,10 @@ export const hostsProbe: Probe = {
       ctx.emit({ check: 'probe', subject: 'hosts', status: 'error', reason: 'unsupported', summary: errorMessage(err) });
       return;
     }
-    const own = ownAddresses(iface);
+    const me = await readOwnInterfaces({ signal: ctx.signal });
+    emitSelf(ctx, me, config.hosts);
+    const mine = selfSightings(me);
+    const own = me.find((i) => i.name === iface)?.addresses.map((a) => a.ip) ?? [];
     // The sweep and the pings below must stay on the link: a subnet that is not on this interface
     // (a typo, the lab's config run elsewhere) would send them through the default gateway.
     if (config.subnet && !own.some((ip) => inSubnet(ip, config.subnet!))) {
@@ -135,6 +158,9 @@ export const hostsProbe: Probe = {
         check: 'probe', subject: 'hosts', status: 'error', reason: 'off-link',
         summary: `${iface} has no address in ${config.subnet.cidr}, so netdoctor will not sweep it (the traffic would leave the LAN); set "interface" to the LAN's interface or "subnet" to the LAN's range`,
       });
+      // Where this machine is needs no traffic: the inventory host it is, judged by its own interfaces alone.
+      const seen = sightingsOf(mine);
+      for (const host of config.hosts.filter((h) => seen.byMac.has(h.mac))) emitHost(ctx, host, judgeHost(host, seen), undefined, undefined, config.subnet, false);
       return;
     }
     const budgetEnd = ctx.deadline - 200;
@@ -176,7 +202,7 @@ export const hostsProbe: Probe = {
     }
     if (config.hosts.length === 0) return;
     for (const [ip, stopper] of stoppers) if (!checked.alive.some((a) => a.ip === ip)) stopper.abort();
-    const alive = [...checked.alive];
+    const alive = [...checked.alive, ...mine];
     const wanted = new Set(config.hosts.map((h) => h.mac));
     const unseenAfterSweep = [...wanted].some((m) => !alive.some((a) => a.mac === m));
 
@@ -256,7 +282,8 @@ function emitHost(
     expectedIp: host.ip,
     ...(actualIp ? { actualIp } : {}),
     ...(v.conflictMac ? { conflictMac: v.conflictMac } : {}),
-    ...(v.actual ? { neighbourState: v.actual.state, evidence: v.actual.via } : {}),
+    ...(v.conflictSelf ? { conflictSelf: true as const } : {}),
+    ...(v.actual ? { evidence: v.actual.via, ...(v.actual.via === 'self' ? { self: true as const } : { neighbourState: v.actual.state }) } : {}),
     ...(rttMs !== undefined ? { rttMs } : {}),
     ...(lossPct !== undefined ? { lossPct } : {}),
     ...(v.alsoAt.length ? { alsoAt: v.alsoAt } : {}),
@@ -266,10 +293,11 @@ function emitHost(
   const where = subnet ? ` in ${subnet.cidr}` : '';
   const rtt = rttMs !== undefined ? `, ${formatDuration(rttMs, { spaced: true, fine: true })}` : '';
   const loss = lossPct !== undefined && lossPct > 0 && present ? `, ${lossPct}% loss` : '';
+  const me = data.self ? ', this machine,' : '';
   const summary = {
-    'at-expected': `${host.name} (${host.mac}) is at ${host.ip}${rtt}${loss}`,
-    moved: `${host.name} (${host.mac}) has moved from ${host.ip} to ${actualIp}${actualIp && isLinkLocal(actualIp) ? ' (link-local: it lost its DHCP lease)' : ''}${rtt}${loss}`,
-    conflict: `another device (${v.conflictMac}) answers at ${host.name}'s address ${host.ip}; ${host.name} ${actualIp ? `is at ${actualIp}` : 'was not found'}`,
+    'at-expected': `${host.name} (${host.mac})${me} is at ${host.ip}${rtt}${loss}`,
+    moved: `${host.name} (${host.mac})${me} has moved from ${host.ip} to ${actualIp}${actualIp && isLinkLocal(actualIp) ? ' (link-local: it lost its DHCP lease)' : ''}${rtt}${loss}`,
+    conflict: `${v.conflictSelf ? `this machine (${v.conflictMac}) holds` : `another device (${v.conflictMac}) answers at`} ${host.name}'s address ${host.ip}; ${host.name} ${actualIp ? `is at ${actualIp}` : 'was not found'}`,
     missing: onLink
       ? `${host.name} (${host.mac}) has no address${where}: it answers on the link over IPv6 (${onLink.address}), so it is connected but probably fell back to a link-local address after losing DHCP`
       : searched
@@ -315,8 +343,27 @@ async function linkLocalSightings(iface: string, wanted: ReadonlySet<string>, ow
   return r.alive.filter((a) => wanted.has(a.mac));
 }
 
-function ownAddresses(iface: string): string[] {
-  return (networkInterfaces()[iface] ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address);
+/** This machine's addresses as sightings of its own MACs. */
+function selfSightings(me: readonly OwnInterface[]): AliveHost[] {
+  return me.flatMap((i) => i.addresses.map((a) => ({ ip: a.ip, mac: i.mac, state: 'SELF', via: 'self' as const })));
+}
+
+/** The `self` fact: this machine's interfaces, and which inventory host it is. */
+function emitSelf(ctx: ProbeContext, me: OwnInterface[], hosts: readonly HostConfig[]): void {
+  const host = hosts.find((h) => me.some((i) => i.mac === h.mac));
+  const name = hostname();
+  const data: SelfData = { hostname: name, ...(host ? { host: host.name } : {}), interfaces: me };
+  const addrs = me.flatMap((i) => i.addresses.map((a) => `${a.ip}${a.dynamic ? ' (DHCP)' : ''}`));
+  ctx.emit({
+    check: 'self',
+    subject: host?.name ?? name,
+    status: 'ok',
+    reason: host ? 'inventory-host' : 'not-in-inventory',
+    summary: `this machine${host ? ` is ${host.name} (${host.mac})` : ` (${name}) is not in the inventory`}; its addresses: ${addrs.join(', ') || 'none'}`,
+    labels: host ? { host: host.name } : {},
+    values: {},
+    data,
+  });
 }
 
 function uniq<T>(items: readonly T[]): T[] {

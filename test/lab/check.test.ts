@@ -6,6 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { checkReportSchema, rootKeys, type CheckJson } from '../support/check-json.js';
+import { FAULT_ROOTS as FAULTS } from '../support/fault-roots.js';
 import { describeLab, type TestLab } from '../support/lab.js';
 
 async function check(lab: TestLab, args: string[] = [], node: 'client' | 'vps' = 'client'): Promise<{ code: number; json: CheckJson; stderr: string }> {
@@ -15,25 +16,6 @@ async function check(lab: TestLab, args: string[] = [], node: 'client' | 'vps' =
   return { code: r.code, json: parsed.data, stderr: r.stderr };
 }
 
-// Each fault, the roots the lab's truth calls for, and the exit code.
-const FAULTS: Array<{ fault: string; code: number; roots: (keys: string[]) => void }> = [
-  { fault: 'unplugged-pi', code: 2, roots: (k) => expect(k).toEqual(['dhcp-server-missing{iface=eth0}']) },
-  {
-    fault: 'reservations-lost',
-    code: 2,
-    roots: (k) => {
-      expect(k).toHaveLength(2);
-      expect(k[0]).toMatch(/^host-moved\{actual=192\.168\.1\.1\d\d,expected=192\.168\.1\.10,host=pi-dns\}$/);
-      expect(k[1]).toMatch(/^host-moved\{actual=192\.168\.1\.1\d\d,expected=192\.168\.1\.20,host=pi-vpn\}$/);
-    },
-  },
-  { fault: 'dns-down', code: 2, roots: (k) => expect(k).toEqual(['dns-server-down{server=192.168.1.10}']) },
-  { fault: 'vpn-down', code: 2, roots: (k) => expect(k).toEqual(['vpn-service-down{host=pi-vpn}']) },
-  { fault: 'ddns-stale', code: 1, roots: (k) => expect(k).toEqual(['ddns-stale{actual=203.0.113.11,hostname=home.dyn.example.net,published=203.0.113.10}']) },
-  { fault: 'isp-down', code: 2, roots: (k) => expect(k).toEqual(['wan-down{}']) },
-  { fault: 'rogue-dhcp', code: 2, roots: (k) => expect(k).toEqual(['dhcp-unexpected-server{server=192.168.1.254}']) },
-  { fault: 'cgnat', code: 2, roots: (k) => expect(k).toEqual(['cgnat{}']) },
-];
 
 describeLab('netdoctor check in the lab', (lab) => {
   it('healthy: exit 0, no findings, every probe ran', async () => {

@@ -38,9 +38,11 @@ const hostPlacement: Rule = {
       const d = dataOf<HostData>(obs);
       const users = usersOf(config, host.ip);
       const role = rolesText(host.roles ?? d.roles);
+      // Seen by its own interfaces: netdoctor runs on it.
+      const me = d.self === true ? ', this machine' : '';
       // `who` reads mid-sentence before a verb; `whom` after a preposition.
-      const whom = `${host.name} (MAC ${host.mac})${role ? `, ${role}` : ''}`;
-      const who = `${whom}${role ? ',' : ''}`;
+      const whom = `${host.name} (MAC ${host.mac})${me}${role ? `, ${role}` : ''}`;
+      const who = `${whom}${role || me ? ',' : ''}`;
       const relyText = users.length ? ` Everything that points at ${host.ip} — ${listing(users)} — now reaches nothing.` : '';
       const impact = users.length
         ? `Everything that uses ${host.ip} (${host.name}) fails: ${listing(users)}.`
@@ -58,10 +60,11 @@ const hostPlacement: Rule = {
         out.push({
           id: 'host-moved',
           labels: { host: host.name, expected: host.ip, actual },
+          ...(me ? { facts: { self: 'this machine' } } : {}),
           severity: 'critical',
           title: linkLocal
-            ? `${host.name} lost its address: it gave itself ${actual} instead of ${host.ip}`
-            : `${host.name} moved: it is at ${actual}, expected ${host.ip}`,
+            ? `${host.name}${me ? ' (this machine)' : ''} lost its address: it gave itself ${actual} instead of ${host.ip}`
+            : `${host.name}${me ? ' (this machine)' : ''} moved: it is at ${actual}, expected ${host.ip}`,
           explanation: linkLocal
             ? `${who} is on the wire but at ${actual}, a link-local address: a machine gives itself one when it asks for an address and no DHCP server answers. ` +
               `Nothing on ${net.subnet?.cidr ?? 'the LAN'} can reach it there, and it is no longer at ${host.ip}.${relyText}`
@@ -108,14 +111,15 @@ const hostPlacement: Rule = {
       } else if (where.state === 'conflict') {
         const other = obs.labels.mac && obs.labels.mac !== host.mac ? obs.labels.mac : d.conflictMac;
         const mac = d.conflictMac ?? other ?? 'unknown';
+        const device = d.conflictSelf === true ? `this machine (MAC ${mac})` : `another device (${mac})`;
         const elsewhere = isUsable(where.actual) && where.actual !== host.ip ? where.actual : undefined;
         out.push({
           id: 'ip-conflict',
           labels: { ip: host.ip, host: host.name, mac },
           severity: 'critical',
-          title: `Address conflict on ${host.ip}: another device (${mac}) answers at ${host.name}'s address`,
+          title: `Address conflict on ${host.ip}: ${device} answers at ${host.name}'s address`,
           explanation:
-            `${host.ip} belongs to ${whom}, but a device with MAC ${mac} answers there. ` +
+            `${host.ip} belongs to ${whom}, but ${d.conflictSelf === true ? `this machine, with MAC ${mac}, holds it: the inventory's MAC for ${host.name} is not this machine's, or two machines were given the same address` : `a device with MAC ${mac} answers there`}. ` +
             `Packets for ${host.ip} go to whichever device answered ARP last, so connections to ${host.name} break at random. ` +
             (elsewhere ? `${host.name} itself was found at ${elsewhere}.` : `${host.name} itself was not seen at another address.`),
           impact: `Connections to ${host.ip} reach the wrong device some of the time${users.length ? `: ${listing(users)} break at random` : ''}.`,
@@ -203,4 +207,11 @@ export const addressingEdges: ExplainEdge[] = [
   { cause: 'host-moved', effect: 'vpn-unreachable', because: 'the VPN host is no longer where the router sends VPN traffic', when: isVpnHost },
   { cause: 'host-missing', effect: 'vpn-unreachable', because: 'the VPN host is gone from the LAN', when: isVpnHost },
   { cause: 'host-moved', effect: 'ip-conflict', because: 'the host left its address and another device was given it', when: same('host', 'host') },
+  // Seen from the machine that lost its address: it reaches nothing on the LAN, so everything it asks looks down.
+  ...(['gateway-down', 'dns-server-down'] as const).map((effect): ExplainEdge => ({
+    cause: 'host-moved',
+    effect,
+    because: 'this machine itself has only a link-local address, so it reaches nothing in the subnet',
+    when: (c) => c.facts?.self !== undefined && c.labels.actual !== undefined && isLinkLocal(c.labels.actual),
+  })),
 ];

@@ -349,6 +349,11 @@ function udpHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
     let gap = opts.retransmitMs ?? 1000;
     const send = () => {
       if (done) return;
+      try {
+        socket.remoteAddress();
+      } catch {
+        return; // the connect failed (no route from this machine): its 'error' event says why
+      }
       attempts++;
       firstSend ??= performance.now();
       socket.send(session.nextPacket(), (err) => {

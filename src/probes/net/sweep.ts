@@ -77,8 +77,8 @@ export interface AliveHost {
   mac: string;
   /** Kernel state after the sweep. */
   state: string;
-  /** How this run knows: an ARP confirmation during the sweep, or an echo reply sent to the cached MAC. */
-  via: 'arp' | 'echo';
+  /** How this run knows: an ARP confirmation during the sweep, an echo reply sent to the cached MAC, or the address is this machine's own. */
+  via: 'arp' | 'echo' | 'self';
 }
 
 export interface SweepResult {

@@ -95,10 +95,11 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
       const d = dataOf<HostData>(o);
       const actual = o.labels.actual ?? d.actualIp;
       const expected = o.labels.expected ?? d.expectedIp;
-      if (o.status === 'ok') out.push(fig('ok', `${name} at ${expected ?? actual ?? '?'}`));
-      else if (o.reason === 'moved') out.push(fig('critical', `${name} moved → ${actual ?? 'elsewhere'}`));
+      const me = d.self === true ? ' (this machine)' : '';
+      if (o.status === 'ok') out.push(fig('ok', `${name}${me} at ${expected ?? actual ?? '?'}`));
+      else if (o.reason === 'moved') out.push(fig('critical', `${name}${me} moved → ${actual ?? 'elsewhere'}`));
       else if (o.reason === 'missing') out.push(fig('critical', `${name} missing`));
-      else if (o.reason === 'conflict') out.push(fig('critical', `${name}'s ${expected ?? 'address'} taken${d.conflictMac ? ` by ${d.conflictMac}` : ''}`));
+      else if (o.reason === 'conflict') out.push(fig('critical', `${name}'s ${expected ?? 'address'} taken${d.conflictSelf === true ? ' by this machine' : d.conflictMac ? ` by ${d.conflictMac}` : ''}`));
       else out.push(fig(o.status === 'error' ? 'unknown' : 'critical', `${name}: ${headOf(o.summary)}`));
     }
     for (const o of obs.filter((x) => x.check === 'sweep')) {

@@ -1,0 +1,21 @@
+/** Each lab fault, the root findings the lab's truth calls for, and check's exit code: from the client and from the Pis alike. */
+import { expect } from 'vitest';
+
+export const FAULT_ROOTS: Array<{ fault: string; code: number; roots: (keys: string[]) => void }> = [
+  { fault: 'unplugged-pi', code: 2, roots: (k) => expect(k).toEqual(['dhcp-server-missing{iface=eth0}']) },
+  {
+    fault: 'reservations-lost',
+    code: 2,
+    roots: (k) => {
+      expect(k).toHaveLength(2);
+      expect(k[0]).toMatch(/^host-moved\{actual=192\.168\.1\.1\d\d,expected=192\.168\.1\.10,host=pi-dns\}$/);
+      expect(k[1]).toMatch(/^host-moved\{actual=192\.168\.1\.1\d\d,expected=192\.168\.1\.20,host=pi-vpn\}$/);
+    },
+  },
+  { fault: 'dns-down', code: 2, roots: (k) => expect(k).toEqual(['dns-server-down{server=192.168.1.10}']) },
+  { fault: 'vpn-down', code: 2, roots: (k) => expect(k).toEqual(['vpn-service-down{host=pi-vpn}']) },
+  { fault: 'ddns-stale', code: 1, roots: (k) => expect(k).toEqual(['ddns-stale{actual=203.0.113.11,hostname=home.dyn.example.net,published=203.0.113.10}']) },
+  { fault: 'isp-down', code: 2, roots: (k) => expect(k).toEqual(['wan-down{}']) },
+  { fault: 'rogue-dhcp', code: 2, roots: (k) => expect(k).toEqual(['dhcp-unexpected-server{server=192.168.1.254}']) },
+  { fault: 'cgnat', code: 2, roots: (k) => expect(k).toEqual(['cgnat{}']) },
+];
