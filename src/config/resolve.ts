@@ -17,7 +17,8 @@ export interface Config {
   deadlineMs: number;
   hosts: HostConfig[];
   router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[] };
-  dhcp: { servers: string[]; windowMs: number };
+  /** `listed`: netdoctor.yaml names the servers, so one is expected; the router default alone is not evidence. */
+  dhcp: { servers: string[]; windowMs: number; listed: boolean };
   dns: { servers: string[]; records: Record<string, string>; external: string[] };
   wan: { targets: string[] };
   ddns: { hostname?: string; resolvers: string[]; publicIp: string[]; ddclientCache?: string; ddclientConf?: string };
@@ -86,6 +87,7 @@ export function resolveConfig(
     dhcp: {
       servers: file.dhcp?.servers ?? (routerIp ? [routerIp] : []),
       windowMs: file.dhcp?.window ?? DEFAULTS.dhcpWindowMs,
+      listed: (file.dhcp?.servers?.length ?? 0) > 0,
     },
     dns: {
       servers: dnsServers,
