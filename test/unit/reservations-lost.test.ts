@@ -10,7 +10,8 @@ describe('reservations-lost', () => {
     const roots = d.findings.filter((f) => f.root && f.severity !== 'unknown');
     expect(roots.map((f) => f.key)).toEqual(['reservations-lost{}']);
     const root = roots[0];
-    expect(root.title).toBe('The router lost its DHCP reservations: 2 hosts took pool addresses at once (pi-dns 192.168.1.10 → 192.168.1.128 and pi-vpn 192.168.1.20 → 192.168.1.144)');
+    expect(root.title).toBe('The router lost its DHCP reservations: pi-dns and pi-vpn took pool addresses at once');
+    expect(root.explanation).toContain('2 reserved hosts moved in this run: pi-dns 192.168.1.10 → 192.168.1.128 and pi-vpn 192.168.1.20 → 192.168.1.144.');
     expect(root.explains).toEqual(['host-moved{actual=192.168.1.128,expected=192.168.1.10,host=pi-dns}', 'host-moved{actual=192.168.1.144,expected=192.168.1.20,host=pi-vpn}']);
     expect(root.fixes[0].steps).toContain('Reserve 192.168.1.10 for b8:27:eb:00:00:10 (pi-dns).');
   });

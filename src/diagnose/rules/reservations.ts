@@ -38,8 +38,9 @@ const reservationsLost: Rule = {
       labels: {},
       facts: { hosts: moved.map(({ host }) => host.name) },
       severity: 'critical',
-      title: `The router lost its DHCP reservations: ${moved.length} hosts took pool addresses at once (${listing(moves)})`,
+      title: `The router lost its DHCP reservations: ${listing(moved.map(({ host }) => host.name))} took pool addresses at once`,
       explanation:
+        `${moved.length} reserved hosts moved in this run: ${listing(moves)}. ` +
         `${listing(moved.map(({ host, where }) => `${host.name} (MAC ${host.mac}) is at ${where.actual} instead of ${host.ip}`))}. ` +
         `Each takes its address from DHCP; ${moved.length} reserved hosts moving in one run is not each one's own trouble but one cause: ` +
         `${router.toLowerCase().startsWith('the router') ? 'the router' : 'the DHCP server'} no longer reserves their addresses (a reset, a firmware update or a restored backup clears the list), so each was handed the next free pool address when it asked.`,
