@@ -197,9 +197,11 @@ Examples:
     .addHelpText('after', `
 Examples:
   sudo netdoctor lab up                      build the healthy network (a few seconds)
-  sudo netdoctor lab fault unplugged-pi      the seed's outage
+  sudo netdoctor lab fault unplugged-pi      the outage netdoctor was born from: the router's DHCP
+                                             stops, the Pis re-plug and lose their addresses
   sudo netdoctor lab exec client -- netdoctor check
-  sudo netdoctor lab heal && sudo netdoctor lab down`);
+  sudo netdoctor lab heal && sudo netdoctor lab down
+Every lab command takes --prefix NAME (default nd) to pick one of several labs.`);
   const labCommand = (name: string, description: string) =>
     lab
       .command(name)

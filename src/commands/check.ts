@@ -19,6 +19,7 @@ import { GraphiteSink } from '../sinks/graphite.js';
 import { HistorySink } from '../sinks/history.js';
 import type { Sink } from '../sinks/types.js';
 import { formatDuration } from '../shared/duration.js';
+import { ConfigError, errorMessage } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from '../shared/exit-codes.js';
 import { VERSION } from '../version.js';
 
@@ -39,6 +40,19 @@ export interface CheckOptions {
   user?: string;
 }
 
+/** The config; with --json a bad one also prints `{status: "unknown", error}` on stdout, so a JSON consumer always gets an object. */
+function loadConfigFor(opts: CheckOptions): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig({ configPath: opts.config });
+  } catch (err) {
+    if (opts.json && err instanceof ConfigError) {
+      const issues = err.issues.map((i) => ({ key: i.path, ...(i.file ? { file: i.file } : {}), ...(i.line ? { line: i.line } : {}), ...(i.value !== undefined ? { value: i.value } : {}), message: i.message }));
+      process.stdout.write(`${JSON.stringify({ netdoctor: VERSION, status: 'unknown', error: { kind: 'config', message: err.message, issues } }, null, 2)}\n`);
+    }
+    throw err;
+  }
+}
+
 export async function run(opts: CheckOptions): Promise<number> {
   // A replay is the diagnose command's job: nothing is probed, recorded or sent.
   if (opts.fromJson !== undefined) {
@@ -47,7 +61,7 @@ export async function run(opts: CheckOptions): Promise<number> {
   }
   // Before anything is written: the history (and its -wal/-shm), the DHCP MAC and reports are for their owner only.
   restrictFileModes();
-  const loaded = loadConfig({ configPath: opts.config });
+  const loaded = loadConfigFor(opts);
   const interrupt = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => interrupt.abort(new Error(sig));
   process.once('SIGINT', onSignal);

@@ -14,6 +14,7 @@ import { buildCheckReport } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { whyNotInteractive } from '../report/tui/terminal.js';
 import { UsageError } from '../shared/errors.js';
+import { clipWords, firstSentenceOf } from '../shared/text.js';
 import { VERSION } from '../version.js';
 import { loadScenario, scenarioNames, scenariosDir } from './diagnose.js';
 
@@ -75,6 +76,5 @@ function firstSentence(readme: string): string {
   }
   const para = text.split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !p.startsWith('#')) ?? '';
   const flat = para.replace(/\s+/g, ' ').replace(/`/g, '');
-  const m = /^(.*?[.:])(\s|$)/.exec(flat);
-  return (m ? m[1] : flat).replace(/:$/, '');
+  return clipWords(firstSentenceOf(flat), 100);
 }

@@ -15,6 +15,7 @@ import { existsSync, linkSync, renameSync, statSync, unlinkSync, writeFileSync }
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseConfigText } from '../config/load.js';
+import { readAddressOrigin, type AddressOrigin } from '../config/address-origin.js';
 import { readMachineFacts, type MachineFacts } from '../config/machine.js';
 import { DEFAULTS, resolveConfig } from '../config/resolve.js';
 import { readDdclientCache } from '../probes/net/ddclient.js';
@@ -61,6 +62,8 @@ export interface Discovered {
   neighbours: SeenDevice[];
   neighbourError?: string;
   ddclient?: { path: string; host?: string };
+  /** How this machine got its address: the only evidence, without a scan, that a DHCP server is expected. */
+  addressOrigin?: AddressOrigin;
   scan?: ScanFindings;
 }
 
@@ -68,6 +71,7 @@ export interface InitDeps {
   machine(): MachineFacts;
   neighbours(iface: string): Promise<NeighbourEntry[]>;
   ddclient(): Promise<{ path: string; host?: string } | undefined>;
+  addressOrigin?(iface: string): Promise<AddressOrigin>;
   /** Asks a yes/no question on the terminal; resolves false on anything but yes. */
   ask(question: string): Promise<boolean>;
   /** The active scan; called only after the user agreed. */
@@ -130,6 +134,7 @@ export async function run(opts: InitOptions, overrides: Partial<InitDeps> = {}):
 function defaultDeps(): InitDeps {
   return {
     machine: readMachineFacts,
+    addressOrigin: readAddressOrigin,
     neighbours: async (iface) => (await readNeighbours(iface, { timeoutMs: 5000 })).entries,
     ddclient: async () => {
       if (!existsSync(DDCLIENT_CACHE)) return undefined;
@@ -183,7 +188,7 @@ function writeWhole(target: string, shown: string, text: string, force: boolean)
 
 // ------------------------------------------------------------------ reading the machine
 
-export async function discover(deps: Pick<InitDeps, 'machine' | 'neighbours' | 'ddclient'>): Promise<Discovered> {
+export async function discover(deps: Pick<InitDeps, 'machine' | 'neighbours' | 'ddclient' | 'addressOrigin'>): Promise<Discovered> {
   const machine = deps.machine();
   const iface = machine.defaultInterface;
   const address = iface ? machine.interfaces[iface] : undefined;
@@ -198,6 +203,7 @@ export async function discover(deps: Pick<InitDeps, 'machine' | 'neighbours' | '
       d.neighbourError = errorMessage(err);
     }
   }
+  if (iface && deps.addressOrigin) d.addressOrigin = await deps.addressOrigin(iface);
   try {
     d.ddclient = await deps.ddclient();
   } catch {
@@ -432,17 +438,25 @@ export function starterYaml(d: Discovered, when: Date): string {
 
   // dhcp
   const offered = [...new Set((d.scan?.dhcp ?? []).map((o) => o.serverId))];
-  let allowed = gateway ? [gateway] : [];
+  // A server is expected only with evidence: one answered the scan, or this machine's own address came from DHCP.
+  const leased = d.addressOrigin?.origin === 'dhcp';
+  let allowed = gateway && leased ? [gateway] : [];
   let alsoAnswered: string[] = [];
   if (d.scan && offered.length > 0) {
     allowed = gateway && offered.includes(gateway) ? [gateway] : offered;
     alsoAnswered = offered.filter((s) => !allowed.includes(s));
   }
-  L.push('# DHCP servers allowed to answer; any other is reported as unexpected (a rogue server).');
+  L.push('# DHCP servers expected to answer; any other is reported as unexpected (a rogue server). Without');
+  L.push('# servers listed, silence is only a fault when this machine\'s own address came from DHCP.');
   L.push('# The window is how long to collect offers: dnsmasq pings before its first offer (3-4 s).');
   L.push('dhcp:');
-  if (allowed.length) L.push(`  servers: [${allowed.join(', ')}]${d.scan ? (offered.length ? '   # answered the scan' : '   # expected, though nobody answered the scan') : ''}`);
-  else L.push('  # servers: [192.168.1.1]');
+  if (allowed.length) {
+    const why = d.scan && offered.length ? 'answered the scan' : `this machine's address came from DHCP (${d.addressOrigin?.evidence ?? 'dynamic'})`;
+    L.push(`  servers: [${allowed.join(', ')}]   # ${why}`);
+  } else {
+    const seen = d.addressOrigin ? ` (${d.addressOrigin.evidence})` : '';
+    L.push(`  # servers: [${gateway ?? '192.168.1.1'}]   # not set: ${d.scan ? 'no server answered the scan' : 'no scan was made'} and this machine's address is not from DHCP${seen}`);
+  }
   if (alsoAnswered.length) L.push(`  # also answered the scan: ${alsoAnswered.join(', ')} — add it above if it is yours; if not, it is a rogue DHCP server`);
   L.push(`  window: ${formatDuration(DEFAULTS.dhcpWindowMs)}`);
   L.push('');

@@ -105,7 +105,7 @@ export async function run(opts: ReportOptions): Promise<number> {
 
 const CHECK_HINT =
   '`netdoctor check` records every run in the history (history.path in netdoctor.yaml): run it regularly first, e.g. from cron ' +
-  '(* * * * * netdoctor check --quiet), or pass --config with the netdoctor.yaml whose history.path holds your history.';
+  '(*/5 * * * * netdoctor check --quiet, as in the README), or pass --config with the netdoctor.yaml whose history.path holds your history.';
 
 /** Opens the history for reading. Read-write when it can (so an older file gets the index reports use), read-only otherwise. */
 function openHistory(path: string): History {

@@ -17,10 +17,12 @@ export interface Config {
   deadlineMs: number;
   hosts: HostConfig[];
   router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[] };
-  dhcp: { servers: string[]; windowMs: number };
+  /** `listed`: netdoctor.yaml names the servers, so one is expected; the router default alone is not evidence. */
+  dhcp: { servers: string[]; windowMs: number; listed: boolean };
   dns: { servers: string[]; records: Record<string, string>; external: string[] };
   wan: { targets: string[] };
-  ddns: { hostname?: string; resolvers: string[]; publicIp: string[]; ddclientCache?: string; ddclientConf?: string };
+  /** `configured`: the file has a `ddns:` section; without one nothing is asked of any outside service. */
+  ddns: { configured: boolean; hostname?: string; resolvers: string[]; publicIp: string[]; ddclientCache?: string; ddclientConf?: string };
   vpn: { host?: string; proto: 'udp' | 'tcp'; port: number; publicName?: string; tlsAuth?: TlsAuthConfig };
   graphite?: { url: string; prefix: string; spoolMax: number };
   history: { path: string; keepMs: number };
@@ -43,7 +45,9 @@ export const DEFAULTS = {
    */
   dhcpWindowMs: 6_000,
   dnsExternal: ['example.com'],
+  /** Suggested by `init`; without `wan.targets` only the router is pinged (no outside address unasked). */
   wanTargets: ['1.1.1.1', '8.8.8.8'],
+  /** Suggested by `init`, never used unless the config names it: no outside service is asked unasked. */
   publicIp: ['https://api.ipify.org'],
   vpnPort: 1194,
   historyKeepMs: 90 * 86_400_000,
@@ -94,17 +98,19 @@ export function resolveConfig(
     dhcp: {
       servers: file.dhcp?.servers ?? (routerIp ? [routerIp] : []),
       windowMs: file.dhcp?.window ?? DEFAULTS.dhcpWindowMs,
+      listed: (file.dhcp?.servers?.length ?? 0) > 0,
     },
     dns: {
       servers: dnsServers,
       records: file.dns?.records ?? {},
       external: file.dns?.external ?? [...DEFAULTS.dnsExternal],
     },
-    wan: { targets: file.wan?.targets ?? [...DEFAULTS.wanTargets] },
+    wan: { targets: file.wan?.targets ?? [] },
     ddns: {
+      configured: file.ddns !== undefined,
       hostname: file.ddns?.hostname,
       resolvers: file.ddns?.resolvers ?? [],
-      publicIp: file.ddns?.publicIp ?? [...DEFAULTS.publicIp],
+      publicIp: file.ddns?.publicIp ?? [],
       ddclientCache: expandHome(file.ddns?.ddclientCache, env),
       ddclientConf: expandHome(file.ddns?.ddclientConf, env),
     },

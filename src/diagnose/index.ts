@@ -9,13 +9,14 @@ import type { ExplainEdge, Rule } from './rule.js';
 import { addressingEdges, addressingRules } from './rules/addressing.js';
 import { ddnsEdges, ddnsRules } from './rules/ddns.js';
 import { dhcpEdges, dhcpRules } from './rules/dhcp.js';
+import { reservationsEdges, reservationsRules } from './rules/reservations.js';
 import { dnsEdges, dnsRules } from './rules/dns.js';
 import { vpnEdges, vpnRules } from './rules/vpn.js';
 import { wanEdges, wanRules } from './rules/wan.js';
 import type { Diagnosis } from './types.js';
 
-export const RULES: readonly Rule[] = [...dhcpRules, ...addressingRules, ...wanRules, ...dnsRules, ...ddnsRules, ...vpnRules];
-export const EDGES: readonly ExplainEdge[] = [...dhcpEdges, ...addressingEdges, ...wanEdges, ...dnsEdges, ...ddnsEdges, ...vpnEdges];
+export const RULES: readonly Rule[] = [...dhcpRules, ...reservationsRules, ...addressingRules, ...wanRules, ...dnsRules, ...ddnsRules, ...vpnRules];
+export const EDGES: readonly ExplainEdge[] = [...dhcpEdges, ...reservationsEdges, ...addressingEdges, ...wanEdges, ...dnsEdges, ...ddnsEdges, ...vpnEdges];
 
 export function diagnose(observations: readonly Observation[], config: Config): Diagnosis {
   return diagnoseWith(RULES, EDGES, observations, config);

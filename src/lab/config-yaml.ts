@@ -9,7 +9,7 @@ import { DDNS, DHCP_CLIENTS, LAN, VPN, WAN } from './topology.js';
 export function labConfigYaml(stateDir: string): string {
   const pi = DHCP_CLIENTS;
   return `# netdoctor.yaml for the lab (netdoctor lab config): run it inside the client node,
-#   sudo netdoctor lab exec client -- netdoctor check --config <this file>
+#   sudo netdoctor lab exec [--prefix NAME] client -- netdoctor check --config <this file>
 site: lab
 interface: eth0
 subnet: ${LAN.cidr}
@@ -38,6 +38,6 @@ ddns:
   publicIp: [http://${WAN.ispIp}/]
 vpn: { host: pi-vpn, proto: udp, port: ${VPN.port}, publicName: ${DDNS.hostname} }
 history:
-  path: ${join(stateDir, 'history.db')}
+  path: ${join(stateDir, 'history.db')}   # inside the lab's state dir: \`lab down\` deletes it; copy it out first to keep it
 `;
 }

@@ -94,6 +94,11 @@ export const ddnsProbe: Probe = {
   vantages: ['inside', 'outside'],
   async run(ctx) {
     const hostname = ctx.config.ddns.hostname;
+    if (!ctx.config.ddns.configured) {
+      // Privacy: without a ddns: section nothing is asked of any outside service (README, "What leaves your network").
+      ctx.emit({ check: 'probe', subject: 'ddns', status: 'skipped', reason: 'not-configured', summary: 'no ddns: section in netdoctor.yaml, so the public address, the DDNS name, ddclient and carrier-grade NAT are not checked and no outside service is asked' });
+      return;
+    }
     if (ctx.vantage === 'outside') {
       if (!hostname) return notConfigured(ctx, 'from outside the ddns probe only resolves the DDNS name: set ddns.hostname');
       await emitRecord(ctx, hostname, await resolveRecord(ctx, hostname), undefined);

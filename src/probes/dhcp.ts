@@ -17,6 +17,7 @@
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readAddressOrigin, type AddressOrigin } from '../config/address-origin.js';
 import { readMachineFacts, type MachineFacts } from '../config/machine.js';
 import { formatDuration } from '../shared/duration.js';
 import { broadcastOf, isIPv4, maskToPrefix, subnetOf } from '../shared/ipv4.js';
@@ -104,6 +105,8 @@ export interface SummaryData {
   clientMacSource: ClientMac['source'];
   clientMacFile?: string;
   clientMacProblem?: string;
+  /** How this machine's own address on `iface` was obtained: the evidence that a DHCP server is expected here. */
+  addressOrigin: AddressOrigin;
 }
 
 type Target = { ok: true; target: string; ifaceAddress?: string } | { ok: false; reason: string; summary: string };
@@ -251,6 +254,7 @@ export const dhcpProbe: Probe = {
     const configuredWindowMs = config.dhcp.windowMs;
     const windowMs = Math.max(0, Math.min(configuredWindowMs, ctx.deadline - Date.now() - EMIT_MARGIN_MS));
     const xid = randomInt(0, 2 ** 32 - 1);
+    const origin = readAddressOrigin(iface);
     let result: CollectResult;
     try {
       result = await collectOffers({
@@ -362,6 +366,7 @@ export const dhcpProbe: Probe = {
       clientMacSource: client.source,
       ...(client.file ? { clientMacFile: client.file } : {}),
       ...(client.problem ? { clientMacProblem: client.problem } : {}),
+      addressOrigin: await origin,
     };
     const values: Record<string, number> = { servers: servers.length, unexpected: unexpected.length };
     if (firstOfferMs !== undefined) values.offer_ms = firstOfferMs;
@@ -378,7 +383,7 @@ export const dhcpProbe: Probe = {
       } else {
         ctx.emit({
           ...base, status: 'fail', reason: 'no-offer',
-          summary: `no DHCP server answered on ${iface} within ${formatDuration(windowMs)} (${result.sent} DISCOVER${result.sent === 1 ? '' : 's'} to ${chosen.target})${noise}`,
+          summary: `no DHCP server answered on ${iface} within ${formatDuration(windowMs)} (${result.sent} DISCOVER${result.sent === 1 ? '' : 's'} to ${chosen.target}); ${summaryData.addressOrigin.evidence}${noise}`,
         });
       }
       return;

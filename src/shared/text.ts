@@ -16,3 +16,17 @@ export function headOf(summary: string): string {
   const m = /^(.{15,}?)(: |; )/.exec(summary);
   return m ? m[1] : summary;
 }
+
+/** `text` cut to at most `max` characters at a word boundary, with `…` when anything was cut. */
+export function clipWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max); // leaves room for the ellipsis: the space before the cut word goes
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut.slice(0, max - 1)).replace(/[\s,;:(]+$/, '')}…`;
+}
+
+/** The first sentence of a paragraph: up to a `.` or `:` before a space, not inside "e.g.", "i.e." or "etc.". */
+export function firstSentenceOf(paragraph: string): string {
+  const m = /^(.*?(?<!\b(?:e\.g|i\.e|etc|vs|cf))[.:])(\s|$)/.exec(paragraph);
+  return (m ? m[1] : paragraph).replace(/:$/, '');
+}

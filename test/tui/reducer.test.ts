@@ -77,9 +77,10 @@ describe('the findings list', () => {
     expect(new Set(items.map((i) => i.finding.key)).size).toBe(unplugged.outcome.diagnosis.findings.length);
   });
 
-  it('lists two independent root causes each with its own symptoms', () => {
+  it('lists the one common root cause with each moved host beneath it', () => {
     const items = findingItems(moved.outcome.diagnosis.findings);
-    expect(items.filter((i) => i.depth === 0).map((i) => i.finding.labels.host)).toEqual(['pi-dns', 'pi-vpn']);
+    expect(items.filter((i) => i.depth === 0 && i.group !== 'out-of-scope').map((i) => i.finding.id)).toEqual(['reservations-lost']);
+    expect(items.filter((i) => i.depth === 1).map((i) => i.finding.labels.host)).toEqual(['pi-dns', 'pi-vpn']);
     expect(items[1].finding.suppressedBy).toContain(items[0].finding.key);
   });
 

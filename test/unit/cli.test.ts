@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,21 @@ describe('the built CLI (dist/cli.js)', () => {
       const urls = loadedBy(args);
       expect(urls.filter((u) => /\/dist\/probes\//.test(u) || /node_modules\/ink\//.test(u)), args.join(' ')).toEqual([]);
     }
+  });
+
+  it('check --json with a bad config: exit 3, a JSON object with status unknown and the error on stdout, the message on stderr', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nd-badcfg-'));
+    const file = join(dir, 'netdoctor.yaml');
+    writeFileSync(file, 'site: home\ndeadline: fast\n');
+    // Nothing is probed: the config fails to load before any probe is chosen.
+    const r = spawnSync(process.execPath, [cli, 'check', '--json', '--no-history', '--config', file], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    const doc = JSON.parse(r.stdout) as { status: string; error: { kind: string; message: string; issues: unknown[] } };
+    expect(doc.status).toBe('unknown');
+    expect(doc.error.kind).toBe('config');
+    expect(doc.error.issues).toEqual([{ key: 'deadline', file, line: 2, value: '"fast"', message: expect.stringMatching(/is not a duration/) }]);
+    expect(r.stderr).toContain(`${file}:2: deadline "fast" is not a duration`);
+    expect(doc.error.message).toBe(r.stderr.split('\n')[0].replace(/^netdoctor: /, ''));
   });
 
   it('usage errors exit 3 with a one-line reason and a suggestion', () => {

@@ -88,8 +88,9 @@ describe('renderText', () => {
   it('verbose: every fix in full and every observation with status, subject and summary', () => {
     const r = report('reservations-lost');
     const text = renderText(r, { verbose: true });
-    expect(text).toContain('Fix 1 of 4: Give pi-dns the static address 192.168.1.10');
-    expect(text).toContain("Fix 4 of 4: For now, point the router's port forward UDP 1194 at");
+    // One root (reservations-lost, issue 21 item 7) with every fix in full; the moved hosts' own fixes beneath it.
+    expect(text).toContain('Fix 1 of 3: Re-create the reservations in the router, then make the hosts ask');
+    expect(text).toContain('Fix 3 of 3: Give pi-vpn the static address 192.168.1.20');
     expect(text).toContain(`Observations (${r.observations.length}):`);
     const flat = text.replace(/\s+/g, ' ');
     for (const o of r.observations) {

@@ -25,6 +25,9 @@ const serverMissing: Rule = {
     const summary = ctx.first('dhcp', 'summary');
     if (!summary || summary.status !== 'fail' || summary.reason !== 'no-offer') return [];
     const data = dataOf<DhcpSummaryData>(summary);
+    // Silence is a fault only where a server is expected: listed in the config, or this machine's own address came from one.
+    const origin = data.addressOrigin;
+    if (!ctx.config.dhcp.listed && origin?.origin !== 'dhcp') return [];
     const iface = ifaceOf(ctx, summary.labels, data);
     const windowMs = typeof data.windowMs === 'number' ? data.windowMs : ctx.config.dhcp.windowMs;
     const { config, net } = ctx;
@@ -42,9 +45,9 @@ const serverMissing: Rule = {
       title: `DHCP server missing on ${iface}: nobody answered in ${formatDuration(windowMs, { spaced: true })}`,
       explanation:
         `netdoctor broadcast a DHCP discover on ${iface} (asking for an offer, taking no lease) and waited ${formatDuration(windowMs, { spaced: true })}: no DHCP server answered. ` +
-        (expected.length
+        (config.dhcp.listed
           ? `${listing(expected.map((ip) => (ip === config.router.ip ? `The router (${ip})` : ipName(ctx, ip))))} ${expected.length > 1 ? 'are the DHCP servers' : 'is the DHCP server'} netdoctor expects (dhcp.servers). `
-          : '') +
+          : `A DHCP server is expected because this machine's own address came from one: ${origin?.evidence ?? 'its address is dynamic'}. `) +
         'Devices keep their address only until their lease runs out; anything that joins, re-plugs or renews now gets no answer and gives itself a 169.254.x.y link-local address that reaches nothing.',
       impact:
         'New devices, and every device that re-plugs or whose lease runs out, cannot get an address: they reach neither the router, nor the internet, nor each other.',

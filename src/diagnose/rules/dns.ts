@@ -3,6 +3,7 @@
  * through it, and are the local names right. In the seed, the router kept
  * handing out the DNS Pi's old address, and "the internet stopped working".
  */
+import type { HostConfig } from '../../config/schema.js';
 import { DNS_WRONG_ANSWER_REASONS, type Observation } from '../../probes/types.js';
 import { compareIp, isIPv4 } from '../../shared/ipv4.js';
 import { plural } from '../../shared/text.js';
@@ -97,6 +98,26 @@ function sourcesText(ctx: RuleContext, v: ServerView): string {
   return clauses.length ? `${v.server} is a DNS server devices use: ${listing(clauses)}.` : `${v.server} is a DNS server netdoctor was told to check.`;
 }
 
+/** True only when the probe identified the server as dnsmasq (`data.software`, e.g. from a CHAOS version.bind answer); a role is no proof. */
+function isDnsmasq(v: ServerView): boolean {
+  const software = (v.obs?.data as { software?: unknown } | undefined)?.software;
+  return typeof software === 'string' && /dnsmasq/i.test(software);
+}
+
+/** Restart the DNS server: dnsmasq by name when known, otherwise find which server holds port 53 first. */
+function restartDnsFix(host: HostConfig | undefined, v: ServerView): Fix {
+  if (isDnsmasq(v)) return restartServiceFix(host, v.server, ['dnsmasq'], 'the DNS server (dnsmasq)');
+  const where = host?.name ?? v.server;
+  return {
+    title: `Restart the DNS server on ${where}`,
+    steps: [
+      `Log in to ${host ? `${host.name} (${host.ip})` : v.server}.`,
+      "Find which DNS server it runs: sudo ss -lunp 'sport = :53' names the program on port 53 (dnsmasq, pihole-FTL, named, unbound…); if nothing is listed, systemctl list-units --all | grep -Ei 'dnsmasq|pihole|named|bind9|unbound' shows the stopped one.",
+      'Restart that unit and read why it stopped: sudo systemctl restart UNIT; sudo journalctl -u UNIT -n 50 --no-pager. Make it start at boot: sudo systemctl enable UNIT.',
+    ],
+  };
+}
+
 const serverDown: Rule = {
   id: 'dns-server',
   family: 'dns',
@@ -117,12 +138,12 @@ const serverDown: Rule = {
         const where = host ? ctx.whereIs(host) : undefined;
         const fixes: Fix[] = [];
         if (refused) {
-          fixes.push(restartServiceFix(host, v.server, ['dnsmasq'], 'the DNS server (dnsmasq)'));
+          fixes.push(restartDnsFix(host, v));
           fixes.push({
             title: `See what listens on port 53 at ${who}`,
             steps: [
               `On ${host?.name ?? v.server}: sudo ss -lunp 'sport = :53' lists the DNS server if one runs; nothing listed means none does.`,
-              'If another program holds port 53 (systemd-resolved, a second dnsmasq, Pi-hole), stop it or move it before restarting dnsmasq.',
+              `If another program holds port 53 (systemd-resolved, a second dnsmasq, Pi-hole), stop it or move it before restarting ${isDnsmasq(v) ? 'dnsmasq' : 'the DNS server'}.`,
             ],
           });
         } else {
@@ -200,11 +221,11 @@ const serverDown: Rule = {
           consequence: `nothing resolves through ${v.server}`,
           evidence,
           fixes: [
-            restartServiceFix(host, v.server, ['dnsmasq'], 'the DNS server (dnsmasq)'),
+            restartDnsFix(host, v),
             {
               title: `Find out why ${host ? host.name : v.server} fails every name`,
               steps: [
-                `On ${host ? host.name : v.server}: sudo journalctl -u dnsmasq -n 100 --no-pager shows why it fails (a bad config line, an upstream it cannot reach, DNSSEC failing on a wrong clock).`,
+                `On ${host ? host.name : v.server}: sudo journalctl -u ${isDnsmasq(v) ? 'dnsmasq' : 'UNIT (the DNS server\'s unit: dnsmasq, pihole-FTL, named…)'} -n 100 --no-pager shows why it fails (a bad config line, an upstream it cannot reach, DNSSEC failing on a wrong clock).`,
                 `Ask it by hand: dig @${v.server} ${nameOf(failed[0])}`,
               ],
             },
@@ -225,14 +246,19 @@ const serverDown: Rule = {
           id: 'dns-upstream-failing',
           labels: { server: v.server },
           severity: 'critical',
-          title: `DNS server ${who} answers local names but not outside ones: its upstream fails`,
+          // Say "answers local names" only when a local name was asked and answered.
+          title: localOk.length
+            ? `DNS server ${who} answers local names but not outside ones: its upstream fails`
+            : `DNS server ${who} answers, but resolves no outside name: its upstream fails`,
           explanation:
-            `${used} ${localOk.length ? `It resolved ${listing(localOk.map(nameOf))}, but ` : ''}${failedText || 'outside names'} failed. ` +
-            `${host ? host.name : v.server} answers local names itself and forwards every other name to its upstream servers; those are not answering it.`,
-          impact: `Devices that use ${v.server} resolve local names but no internet names: the web looks down even where the line works.`,
+            `${used} ${localOk.length ? `It resolved ${listing(localOk.map(nameOf))}, but ` : 'It replied, but '}${failedText || 'outside names'} failed${local.length ? '' : ' (no local name was asked: dns.records is empty)'}. ` +
+            `A LAN DNS server forwards names it does not hold to its upstream servers; those are not answering it.`,
+          impact: localOk.length
+            ? `Devices that use ${v.server} resolve local names but no internet names: the web looks down even where the line works.`
+            : `Devices that use ${v.server} resolve no internet names: the web looks down even where the line works.`,
           consequence: `outside names stopped resolving through ${v.server}`,
           evidence,
-          fixes: [{
+          fixes: [isDnsmasq(v) ? {
             title: `Check the upstream servers of ${host ? host.name : v.server}`,
             steps: [
               `On ${host ? host.name : v.server}, ask each upstream server directly with the commands below (no server= lines: dnsmasq uses the nameservers in /etc/resolv.conf).`,
@@ -247,6 +273,12 @@ const serverDown: Rule = {
                 'done',
               ].join('\n'),
             },
+          } : {
+            title: `Check the upstream servers of ${host ? host.name : v.server}`,
+            steps: [
+              `Find the upstream servers in ${host ? host.name : v.server}'s DNS server settings (dnsmasq: server= lines, else /etc/resolv.conf; Pi-hole: Settings → DNS; a router: its WAN DNS settings).`,
+              `Ask each directly: dig +short +time=2 +tries=1 @UPSTREAM ${nameOf(extFailed[0] ?? external[0])}. No answer from any: the internet or the upstream is down. One dead: replace it with another reliable one (1.1.1.1, 9.9.9.9) and restart the DNS server.`,
+            ],
           }],
         });
       }
@@ -268,7 +300,7 @@ const serverDown: Rule = {
           fixes: [{
             title: `Look at ${host ? host.name : v.server}'s DNS log`,
             steps: [
-              `On ${host ? host.name : v.server}: sudo journalctl -u dnsmasq -n 100 --no-pager`,
+              `On ${host ? host.name : v.server}: sudo journalctl -u ${isDnsmasq(v) ? 'dnsmasq' : 'UNIT (its DNS server\'s unit: dnsmasq, pihole-FTL, named…)'} -n 100 --no-pager`,
               `Try the names again by hand: dig @${v.server} ${nameOf(partial[0])}`,
             ],
           }],
@@ -311,7 +343,7 @@ const wrongAnswer: Rule = {
           impact: `Devices that connect to ${name} reach ${answers.length ? listing(answers) : 'nothing'} instead of ${expected}.`,
           consequence: `${name} ${actualText} at ${v.server}`,
           evidence: [q.id],
-          fixes: [{
+          fixes: [isDnsmasq(v) ? {
             title: `Make ${host ? host.name : v.server} answer ${expected} for ${name}`,
             steps: [
               `On ${host ? host.name : v.server}, write the file below (or fix the line for ${name} in /etc/hosts there), then run: sudo systemctl restart dnsmasq`,
@@ -319,6 +351,13 @@ const wrongAnswer: Rule = {
               `If ${answers.length ? listing(answers) : 'the answer'} is right after all, change dns.records in netdoctor.yaml instead.`,
             ],
             snippet: { file: '/etc/dnsmasq.d/local-names.conf', language: 'conf', text: `host-record=${name.replace(/\.$/, '')},${expected}` },
+          } : {
+            title: `Make ${host ? host.name : v.server} answer ${expected} for ${name}`,
+            steps: [
+              `On ${host ? host.name : v.server}, set ${name} to ${expected} where its DNS server keeps local names (dnsmasq: /etc/hosts or a host-record= line in /etc/dnsmasq.d/; Pi-hole: Local DNS → DNS Records; a router: its static DNS entries), then restart or reload it.`,
+              `Check: dig +short ${name} @${v.server} prints ${expected}.`,
+              `If ${answers.length ? listing(answers) : 'the answer'} is right after all, change dns.records in netdoctor.yaml instead.`,
+            ],
           }],
         });
       }

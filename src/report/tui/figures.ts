@@ -211,7 +211,7 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     }
     for (const o of obs.filter((x) => x.check === 'public-ip')) {
       const address = dataOf<PublicIpData>(o).address;
-      out.push(o.status === 'ok' ? fig('muted', `public ${address ?? '?'}`) : fig('unknown', 'public address unknown'));
+      out.push(o.status === 'ok' ? fig('muted', `public ${address ?? '?'}`) : o.status === 'skipped' ? fig('muted', 'public address not checked') : fig('unknown', 'public address unknown'));
     }
     for (const o of obs.filter((x) => x.check === 'cgnat' && x.status === 'fail')) out.push(fig('critical', 'carrier-grade NAT'));
     for (const o of obs.filter((x) => x.check === 'ddclient' && x.status !== 'skipped')) {
