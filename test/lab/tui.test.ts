@@ -14,6 +14,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { describeLab } from '../support/lab.js';
 import { PRETEND_MACHINE } from '../support/config.js';
 import { TMUX_MISSING, Tmux, terminalEnv } from '../tui/tmux.js';
+import { nobodyCli } from '../support/nobody.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -141,7 +142,7 @@ describeLab('the live UI and init in the lab', (lab) => {
     const env = terminalEnv({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state') });
     const ui = new Tmux();
     try {
-      ui.start(`ip netns exec ${lab().ns('client')} ${process.execPath} ${CLI} --user nobody --config ${config}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
+      ui.start(`ip netns exec ${lab().ns('client')} ${process.execPath} ${nobodyCli()} --user nobody --config ${config}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
       const screen = await ui.waitFor((s) => s.includes('Nothing wrong found'), 'the healthy diagnosis', 60_000);
       expect(screen).toMatch(/✔ DHCP +192\.168\.1\.1 answered in/);
       // The UI's process is nobody's now.

@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeDiscover, encodeReply, ipToBytes, MessageType, Opt, parseDhcpPacket } from '../../src/probes/net/dhcp-packet.js';
 import { collectOffers, DhcpBindError, openClientSocket, type CollectOptions } from '../../src/probes/net/dhcp-socket.js';
 import { freePort } from '../support/ports.js';
+import { NOT_ROOT, itNeeds } from '../support/needs.js';
+import { nobodyDist } from '../support/nobody.js';
 
 const MAC = '02:4e:44:00:00:07';
 const XID = 0x12345678;
@@ -187,9 +189,9 @@ describe('openClientSocket', () => {
     expect((err as DhcpBindError).code).toBe('EADDRINUSE');
   });
 
-  it.skipIf(process.getuid?.() !== 0)('reports no permission for port 68 as DhcpBindError EACCES (as nobody, in an empty network namespace; needs root to make one)', () => {
+  itNeeds(NOT_ROOT, 'reports no permission for port 68 as DhcpBindError EACCES (as nobody, in an empty network namespace; needs root to make one)', () => {
     // A fresh namespace with nothing but a down loopback: even a bug here could not send a packet anywhere.
-    const modulePath = new URL('../../dist/probes/net/dhcp-socket.js', import.meta.url).pathname;
+    const modulePath = nobodyDist('probes/net/dhcp-socket.js');
     expect(existsSync(modulePath), `${modulePath} missing: build first (npx tsc -p tsconfig.build.json)`).toBe(true);
     const script = `import { openClientSocket } from ${JSON.stringify(modulePath)};
       openClientSocket().then((s) => { s.close(); console.log('bound'); }, (e) => console.log(e.name, e.code));`;
