@@ -70,6 +70,7 @@ async function collect(serverPort: number, clientPort: number, over: Partial<Col
 describe('collectOffers', () => {
   it('keeps offers for our xid and MAC only, counts junk as malformed, and still reports the good offer', async () => {
     const clientPort = await freePort('udp');
+    let resend: ReturnType<typeof setInterval> | undefined;
     const server = await fakeServer((reply) => {
       reply(new Uint8Array(0));
       reply(Uint8Array.from([2, 1, 6]));
@@ -80,10 +81,12 @@ describe('collectOffers', () => {
       truncated[240 + 3 + 1] = 200; // the server-id option now claims 200 bytes
       reply(truncated);
       for (let i = 0; i < 200; i++) reply(Uint8Array.from({ length: i * 3 }, (_, j) => (i * 7 + j) & 255));
-      setTimeout(() => reply(offer('10.0.0.1')), 50);
+      // The burst may fill the socket buffer for a while on a busy machine: like a server answering
+      // retransmissions, the good offer is repeated until the collector is done, so one gets through.
+      resend = setInterval(() => reply(offer('10.0.0.1')), 50);
     });
-    const r = await collect(server.port, clientPort);
-    expect(r.offers.map((o) => o.content.serverId)).toEqual(['10.0.0.1']);
+    const r = await collect(server.port, clientPort).finally(() => clearInterval(resend));
+    expect(new Set(r.offers.map((o) => o.content.serverId))).toEqual(new Set(['10.0.0.1']));
     expect(r.offers[0].content).toMatchObject({ offeredIp: '10.0.0.100', router: ['10.0.0.1'], leaseSeconds: 3600 });
     expect(r.ignored).toBe(3);
     expect(r.malformed).toBeGreaterThan(50); // a burst this size may overflow the socket buffer: some are dropped unseen
