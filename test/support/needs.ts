@@ -42,3 +42,10 @@ export function itNeeds(missing: string | undefined, name: string, fn: () => unk
 
 /** Why a test that needs root cannot run, or undefined. */
 export const NOT_ROOT: string | undefined = process.getuid?.() === 0 ? undefined : 'needs root (run as root, e.g. in CI)';
+
+/** Inside a running test that finds it lacks something: skip it, saying why, or fail under NETDOCTOR_LAB=required. */
+export function skipHere(ctx: { skip: (note?: string) => never; task: { name: string } }, missing: string): never {
+  if (required()) throw new Error(`required (NETDOCTOR_LAB=required) but cannot run here: ${missing}`);
+  announce(ctx.task.name, missing);
+  return ctx.skip(missing);
+}
