@@ -241,7 +241,8 @@ describe('leaving nothing behind', () => {
     };
   }
 
-  async function quitLeavesNothing(speed: number, settleMs: number): Promise<{ output: string; whileRunning: string[] }> {
+  /** Starts the app, waits until its live timers satisfy `ready` (10 s ceiling), presses q and checks none are left. */
+  async function quitLeavesNothing(speed: number, ready: (live: string[]) => boolean): Promise<{ output: string; whileRunning: string[] }> {
     const timers = trackTimers();
     try {
       const stdout = new FakeTty();
@@ -252,13 +253,13 @@ describe('leaving nothing behind', () => {
         exitOnCtrlC: false,
         patchConsole: false,
       });
-      await sleep(settleMs);
+      for (const end = performance.now() + 10_000; performance.now() < end && !ready(timers.live()); ) await sleep(10);
       const whileRunning = timers.live();
       stdin.type('q');
-      const reason = await Promise.race([instance.waitUntilExit(), sleep(3000).then(() => 'timeout')]);
+      const reason = await Promise.race([instance.waitUntilExit(), sleep(10_000).then(() => 'timeout')]);
       expect(reason).toBe('quit');
-      // ink's own render throttle may still be due; it fires within a frame (33 ms).
-      await sleep(100);
+      // ink's own render throttle may still be due (it fires within a frame, 33 ms): wait for it to go, a leak never does.
+      for (const end = performance.now() + 5_000; performance.now() < end && timers.live().length > 0; ) await sleep(10);
       expect(timers.live()).toEqual([]);
       return { output: stdout.data.join(''), whileRunning };
     } finally {
@@ -267,15 +268,16 @@ describe('leaving nothing behind', () => {
   }
 
   it('q while the probes run: spinners and the replay are stopped, the exit promise resolves', async () => {
-    const { whileRunning } = await quitLeavesNothing(0.5, 300);
+    const { whileRunning } = await quitLeavesNothing(0.5, (live) => live.includes('setInterval 80ms') && live.some((t) => t.startsWith('setTimeout')));
     expect(whileRunning).toContain('setInterval 80ms'); // the dots spinner
     expect(whileRunning.some((t) => t.startsWith('setTimeout'))).toBe(true); // the replay's next step
   });
 
   it('q after a finished run: the armed auto-refresh timer is cleared too', async () => {
-    const { output, whileRunning } = await quitLeavesNothing(100, 400);
+    const armed = (live: string[]) => live.some((t) => /^setTimeout (59|60)\d{3}ms$/.test(t));
+    const { output, whileRunning } = await quitLeavesNothing(100, armed);
     expect(strip(output)).toContain('auto-refresh every 1m, next');
-    expect(whileRunning.some((t) => /^setTimeout (59|60)\d{3}ms$/.test(t))).toBe(true);
+    expect(armed(whileRunning)).toBe(true);
   });
 });
 
