@@ -150,7 +150,7 @@ describeLab('the live UI and init in the lab', (lab) => {
         try {
           // argv as node sees it: the tmux server and the shell also carry the command line, but only as text.
           const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-          return argv[0] === process.execPath && argv[1] === CLI && argv.some((a) => a.endsWith('tui-user.yaml'));
+          return argv[0] === process.execPath && argv[1] === nobodyCli() && argv.some((a) => a.endsWith('tui-user.yaml'));
         } catch {
           return false;
         }
