@@ -7,6 +7,8 @@ export default defineConfig({
     // two cores do not take many of them at once.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // Rebuilds a stale dist/ and stages what nobody runs when the checkout is private.
+    globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/private-state.ts'],
     pool: 'forks',
     maxWorkers: 2,

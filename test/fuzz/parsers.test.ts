@@ -50,7 +50,9 @@ describe('the fuzz harness itself', () => {
     expect(s1.failures).toBe(10);
     expect(s1.examples[0].error).toBe('uncaught TypeError: boom');
 
-    const slow = { ...base, name: 'slow', check: () => { const t = performance.now(); while (performance.now() - t < 30); return 'slow'; } };
+    // The harness measures CPU time, so the slow target burns CPU time (3x the bound), not wall time a busy machine would eat.
+    const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const slow = { ...base, name: 'slow', check: () => { const t = cpuMs(); while (cpuMs() - t < 30); return 'slow'; } };
     expect(runFuzz(slow, { runs: 3, seed: 1, maxMsPerInput: 10 }).failures).toBe(3);
 
     const hanging = { ...base, name: 'hangs', check: (): string => { for (;;); } };

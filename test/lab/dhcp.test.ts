@@ -11,6 +11,7 @@ import { isLocallyAdministeredUnicast } from '../../src/probes/net/client-mac.js
 import type { OfferData, SummaryData } from '../../src/probes/dhcp.js';
 import type { Observation } from '../../src/probes/types.js';
 import { describeLab, type TestLab } from '../support/lab.js';
+import { nobodyRunProbe } from '../support/nobody.js';
 
 const ROUTER = '192.168.1.1';
 const ROGUE = '192.168.1.254';
@@ -237,7 +238,7 @@ describeLab('dhcp probe against the lab (router dnsmasq with its default ping ch
   it('without permission for port 68: an error that says exactly what to do, and no crash', { timeout: 60_000 }, async () => {
     const l = lab();
     const request = JSON.stringify({ probe: 'dhcp', configYaml: l.configYaml(), deadlineMs: 10_000 });
-    const r = await l.exec('client', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, RUN_PROBE], {
+    const r = await l.exec('client', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, nobodyRunProbe()], {
       input: request, timeoutMs: 30_000,
     });
     expect(r.stderr).toBe('');

@@ -15,6 +15,7 @@ import { BUILT_CLI } from '../../src/lab/guest.js';
 import { lookupUser } from '../../src/privileges.js';
 import { checkReportSchema } from '../support/check-json.js';
 import { describeLab } from '../support/lab.js';
+import { nobodyCli } from '../support/nobody.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nd-user-'));
 // nobody may pass through to what it owns here, and see nothing else.
@@ -31,7 +32,7 @@ describeLab('check --user: root only until port 68 is bound', (lab) => {
     expect(yaml).toContain(db);
     const config = lab().writeConfig(yaml, 'nobody.yaml');
 
-    const r = await lab().runNetdoctor('client', ['check', '--json', '--config', config, '--user', 'nobody'], { timeoutMs: 40_000 });
+    const r = await lab().exec('client', [process.execPath, nobodyCli(), 'check', '--json', '--config', config, '--user', 'nobody'], { timeoutMs: 40_000 });
     expect(r.stderr).not.toMatch(/internal error|history/i);
     const json = checkReportSchema.parse(JSON.parse(r.stdout));
     expect([r.code, json.status]).toEqual([0, 'ok']);
@@ -52,7 +53,7 @@ describeLab('check --user: root only until port 68 is bound', (lab) => {
   it('started as nobody: no port 68, said plainly, and the other probes still run', async () => {
     const config = join(scratch, 'plain.yaml');
     writeFileSync(config, lab().configYaml(), { mode: 0o644 });
-    const r = await lab().exec('client', ['runuser', '-u', 'nobody', '--', process.execPath, BUILT_CLI, 'check', '--json', '--no-history', '--config', config], { timeoutMs: 40_000 });
+    const r = await lab().exec('client', ['runuser', '-u', 'nobody', '--', process.execPath, nobodyCli(), 'check', '--json', '--no-history', '--config', config], { timeoutMs: 40_000 });
     const json = checkReportSchema.parse(JSON.parse(r.stdout));
     const dhcp = json.observations.filter((o) => o.probe === 'dhcp');
     expect(dhcp.map((o) => `${o.status}/${o.reason}`)).toEqual(['error/permission']);

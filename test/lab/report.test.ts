@@ -208,9 +208,14 @@ function chromium(args: string[]): { stdout: string; stderr: string } {
   }
 }
 
-/** What the page itself logged (errors, failed loads): Chromium's CONSOLE lines. */
+/**
+ * What the page itself logged (errors, failed loads): Chromium's CONSOLE lines whose source is a
+ * file:// page. Chromium's own notices ("[Intervention] Slow network is detected…", deprecations)
+ * come through the same INFO:CONSOLE channel and are not the page's.
+ */
 function consoleErrors(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => /:CONSOLE[:(]|Uncaught|Failed to load resource/.test(l));
+  return stderr.split('\n').filter((l) => /Failed to load resource/.test(l)
+    || (/:CONSOLE[:(]/.test(l) && /source: file:\/\//.test(l) && !/\] "\[(Intervention|Deprecation|Violation)\]/.test(l)));
 }
 
 /** Enough of PNG to count colours in Chromium's screenshots: 8-bit RGB or RGBA, not interlaced. */

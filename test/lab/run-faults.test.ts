@@ -24,6 +24,7 @@ import { sleep, waitFor } from '../../src/shared/wait.js';
 import { checkReportSchema, rootKeys } from '../support/check-json.js';
 import { describeLab, startInNode, type LabNode, type TestLab } from '../support/lab.js';
 import { TMUX_MISSING, Tmux, terminalEnv } from '../tui/tmux.js';
+import { describeNeeds } from '../support/needs.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'nd-faults-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -222,7 +223,7 @@ describeLab('faults during a run', (lab) => {
     }, 90_000);
   }
 
-  describe.skipIf(TMUX_MISSING)('the live UI under tmux', () => {
+  describeNeeds(TMUX_MISSING, 'the live UI under tmux', () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       it(`${signal} gives the terminal back sane`, async () => {
         const config = configWith(lab(), `tui-${signal}`, (y) => y);
@@ -273,7 +274,7 @@ async function signalUi(command: string, signal: NodeJS.Signals, drawn: (screen:
   }
 }
 
-describe.skipIf(TMUX_MISSING)('signals to the demo UI (no lab needed)', () => {
+describeNeeds(TMUX_MISSING, 'signals to the demo UI (no lab needed)', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s gives the terminal back sane', async (signal) => {
     await signalUi(`${process.execPath} ${BUILT_CLI} demo`, signal, (s) => s.includes('netdoctor ·'));
   }, 60_000);

@@ -14,6 +14,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { describeLab } from '../support/lab.js';
 import { PRETEND_MACHINE } from '../support/config.js';
 import { TMUX_MISSING, Tmux, terminalEnv } from '../tui/tmux.js';
+import { nobodyCli } from '../support/nobody.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -144,7 +145,7 @@ describeLab('the live UI and init in the lab', (lab) => {
     const env = terminalEnv({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local', 'state') });
     const ui = new Tmux();
     try {
-      ui.start(`ip netns exec ${lab().ns('client')} ${process.execPath} ${CLI} --user nobody --config ${config}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
+      ui.start(`ip netns exec ${lab().ns('client')} ${process.execPath} ${nobodyCli()} --user nobody --config ${config}; echo netdoctor-exited-$?; sleep 600`, 100, 30, env);
       const screen = await ui.waitFor((s) => s.includes('Nothing wrong found'), 'the healthy diagnosis', 60_000);
       expect(screen).toMatch(/✔ DHCP +192\.168\.1\.1 answered in/);
       // The UI's process is nobody's now.
@@ -152,7 +153,7 @@ describeLab('the live UI and init in the lab', (lab) => {
         try {
           // argv as node sees it: the tmux server and the shell also carry the command line, but only as text.
           const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-          return argv[0] === process.execPath && argv[1] === CLI && argv.some((a) => a.endsWith('tui-user.yaml'));
+          return argv[0] === process.execPath && argv[1] === nobodyCli() && argv.some((a) => a.endsWith('tui-user.yaml'));
         } catch {
           return false;
         }

@@ -1,6 +1,6 @@
 /**
  * Every recorded scenario in fixtures/scenarios/, replayed through the engine:
- * exactly its expected roots (in rank order), exactly its explanation edges,
+ * exactly its expected roots (in rank order, with severity and cited evidence), exactly its explanation edges,
  * its status — and, for every finding of every scenario, text a person can
  * act on: no unfilled placeholder anywhere, keys that match id and labels,
  * evidence that points at real observations.
@@ -14,7 +14,7 @@ import { recordedScenario, SCENARIO_NAMES, SCENARIOS_DIR } from '../support/scen
 
 interface Expected {
   status: string;
-  roots: Array<{ id: string; labels: Record<string, string> }>;
+  roots: Array<{ id: string; labels: Record<string, string>; severity: string; evidence: string[] }>;
   explains: Array<[string, string]>;
 }
 
@@ -55,6 +55,12 @@ describe('scenario fixtures', () => {
 
     it('yields exactly the expected roots, in rank order', () => {
       expect(roots.map((f) => findingKey(f.id, f.labels))).toEqual(expected.roots.map((r) => findingKey(r.id, r.labels)));
+    });
+
+    it('gives each root its expected severity and cites exactly the expected observations', () => {
+      const byId = new Map(run.observations.map((o) => [o.id, o]));
+      const cited = (f: Finding) => [...new Set(f.evidence.map((e) => { const o = byId.get(e)!; return `${o.probe} ${o.check} ${o.subject}: ${o.status}`; }))];
+      expect(roots.map((f) => ({ id: f.id, labels: f.labels, severity: f.severity, evidence: cited(f) }))).toEqual(expected.roots);
     });
 
     it('yields exactly the expected explanation edges', () => {

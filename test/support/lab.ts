@@ -24,6 +24,7 @@ import { Lab, labUnavailableReason } from '../../src/lab/lab.js';
 import { run, isAlive, processStartTime, which } from '../../src/lab/sys.js';
 import { LAN, type LabNode } from '../../src/lab/topology.js';
 import type { Observation } from '../../src/probes/types.js';
+import { nobodyRunProbe } from './nobody.js';
 
 export type { LabNode } from '../../src/lab/topology.js';
 
@@ -263,7 +264,7 @@ function wrap(lab: Lab): TestLab {
   const probeRun = async (node: LabNode, request: Record<string, unknown>, opts: RunProbeOptions): Promise<Observation[]> => {
     const deadlineMs = opts.deadlineMs ?? 10_000;
     const body = JSON.stringify({ ...request, configYaml: opts.configYaml ?? lab.configYaml(), deadlineMs, options: opts.options ?? {}, vantage: opts.vantage ?? 'inside' });
-    const r = await guest.exec(node, [...(opts.asNobody ? AS_NOBODY : []), process.execPath, RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000 });
+    const r = await guest.exec(node, [...(opts.asNobody ? AS_NOBODY : []), process.execPath, opts.asNobody ? nobodyRunProbe() : RUN_PROBE], { input: body, timeoutMs: deadlineMs + 20_000 });
     const who = opts.asNobody ? ' as nobody' : '';
     if (r.code !== 0) throw new Error(`run-probe in ${node}${who} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
     try {

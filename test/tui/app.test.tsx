@@ -25,7 +25,8 @@ const strip = (s: string | undefined) => (s ?? '').replace(/\u001B\[[0-9;]*m/g, 
 
 /** Waits until the frame satisfies `ok` (ink draws after React commits, a tick or two later). */
 async function frameWhere(lastFrame: () => string | undefined, ok: (frame: string) => boolean, what: string): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  // A generous ceiling: two busy cores may hold a render back for seconds.
+  for (const end = performance.now() + 10_000; performance.now() < end; ) {
     const f = strip(lastFrame());
     if (ok(f)) return f;
     await sleep(10);
@@ -52,6 +53,7 @@ describe('frames', () => {
     const held = new HeldSource();
     const { lastFrame } = show(held);
     await frameWhere(lastFrame, (f) => f.includes('checking…'), 'with a run');
+    await held.untilRuns(1);
     const hosts = unplugged.run.observations.filter((o) => o.probe === 'hosts');
     openRun(held, ...hosts.map((observation): RunEvent => ({ type: 'observation', observation })), { type: 'probe-end', probe: 'hosts', outcome: 'done', durationMs: 900 });
     const f = await frameWhere(lastFrame, (x) => x.includes('pi-vpn missing'), 'with the hosts row');
@@ -69,6 +71,7 @@ describe('frames', () => {
     const held = new HeldSource();
     const { lastFrame } = show(held);
     await frameWhere(lastFrame, (f) => f.includes('checking…'), 'with a run');
+    await held.untilRuns(1);
     openRun(held, ...healthy.run.observations.map((observation): RunEvent => ({ type: 'observation', observation })));
     held.finish(healthy.outcome);
     const f = await frameWhere(lastFrame, (x) => x.includes('Nothing wrong found'), 'healthy');
@@ -124,12 +127,13 @@ describe('keys', () => {
     const held = new HeldSource();
     const { lastFrame, stdin } = show(held);
     await frameWhere(lastFrame, (f) => f.includes('checking…'), 'with a run');
+    await held.untilRuns(1);
     openRun(held);
     held.finish(unplugged.outcome);
     await frameWhere(lastFrame, (x) => x.includes('› ✖ DHCP server missing'), 'with the diagnosis');
     stdin.write('r');
     const again = await frameWhere(lastFrame, (x) => x.includes('checking… 0/6'), 'checking again');
-    for (let i = 0; i < 100 && held.runs < 2; i++) await sleep(10);
+    await held.untilRuns(2);
     expect(held.runs).toBe(2);
     expect(again).toContain('(from the previous run; checking again)');
     expect(again).toContain('› ✖ DHCP server missing');
@@ -146,9 +150,10 @@ describe('keys', () => {
     const held = new HeldSource();
     const { lastFrame, stdin } = show(held);
     await frameWhere(lastFrame, (f) => f.includes('checking…'), 'with a run');
+    await held.untilRuns(1);
     openRun(held);
     stdin.write('q');
-    for (let i = 0; i < 100 && !held.signals[0].aborted; i++) await sleep(10);
+    for (const end = performance.now() + 10_000; performance.now() < end && !held.signals[0].aborted; ) await sleep(10);
     expect(held.signals[0].aborted).toBe(true);
     expect(String((held.signals[0].reason as Error).message)).toMatch(/UI stopped/);
   });
@@ -167,6 +172,7 @@ describe('keys', () => {
     expect(held.runs).toBe(0);
     stdin.write(KEY.enter);
     await frameWhere(lastFrame, (x) => x.includes('checking…'), 'checking');
+    await held.untilRuns(1); // "checking…" is drawn before the source's run() is called
     expect(held.runs).toBe(1);
   });
 });
@@ -235,7 +241,8 @@ describe('leaving nothing behind', () => {
     };
   }
 
-  async function quitLeavesNothing(speed: number, settleMs: number): Promise<{ output: string; whileRunning: string[] }> {
+  /** Starts the app, waits until its live timers satisfy `ready` (10 s ceiling), presses q and checks none are left. */
+  async function quitLeavesNothing(speed: number, ready: (live: string[]) => boolean): Promise<{ output: string; whileRunning: string[] }> {
     const timers = trackTimers();
     try {
       const stdout = new FakeTty();
@@ -246,13 +253,13 @@ describe('leaving nothing behind', () => {
         exitOnCtrlC: false,
         patchConsole: false,
       });
-      await sleep(settleMs);
+      for (const end = performance.now() + 10_000; performance.now() < end && !ready(timers.live()); ) await sleep(10);
       const whileRunning = timers.live();
       stdin.type('q');
-      const reason = await Promise.race([instance.waitUntilExit(), sleep(3000).then(() => 'timeout')]);
+      const reason = await Promise.race([instance.waitUntilExit(), sleep(10_000).then(() => 'timeout')]);
       expect(reason).toBe('quit');
-      // ink's own render throttle may still be due; it fires within a frame (33 ms).
-      await sleep(100);
+      // ink's own render throttle may still be due (it fires within a frame, 33 ms): wait for it to go, a leak never does.
+      for (const end = performance.now() + 5_000; performance.now() < end && timers.live().length > 0; ) await sleep(10);
       expect(timers.live()).toEqual([]);
       return { output: stdout.data.join(''), whileRunning };
     } finally {
@@ -261,15 +268,16 @@ describe('leaving nothing behind', () => {
   }
 
   it('q while the probes run: spinners and the replay are stopped, the exit promise resolves', async () => {
-    const { whileRunning } = await quitLeavesNothing(0.5, 300);
+    const { whileRunning } = await quitLeavesNothing(0.5, (live) => live.includes('setInterval 80ms') && live.some((t) => t.startsWith('setTimeout')));
     expect(whileRunning).toContain('setInterval 80ms'); // the dots spinner
     expect(whileRunning.some((t) => t.startsWith('setTimeout'))).toBe(true); // the replay's next step
   });
 
   it('q after a finished run: the armed auto-refresh timer is cleared too', async () => {
-    const { output, whileRunning } = await quitLeavesNothing(100, 400);
+    const armed = (live: string[]) => live.some((t) => /^setTimeout (59|60)\d{3}ms$/.test(t));
+    const { output, whileRunning } = await quitLeavesNothing(100, armed);
     expect(strip(output)).toContain('auto-refresh every 1m, next');
-    expect(whileRunning.some((t) => /^setTimeout (59|60)\d{3}ms$/.test(t))).toBe(true);
+    expect(armed(whileRunning)).toBe(true);
   });
 });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scenario } from './support.js';
 import { TMUX_MISSING, Tmux, terminalEnv } from './tmux.js';
+import { describeNeeds } from '../support/needs.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -18,7 +19,7 @@ const EXITED = /netdoctor-exited-(\d+)/;
 const rootTitle = scenario('unplugged-pi').outcome.diagnosis.findings[0].title;
 const flat = (screen: string) => screen.replace(/\s+/g, ' ');
 
-describe.skipIf(TMUX_MISSING !== undefined)('netdoctor demo in a terminal (tmux)', () => {
+describeNeeds(TMUX_MISSING, 'netdoctor demo in a terminal (tmux)', () => {
   const tmux = new Tmux();
   afterAll(() => tmux.kill());
 
@@ -110,7 +111,7 @@ function colours(styled: string): string[] {
   return out;
 }
 
-describe.skipIf(TMUX_MISSING !== undefined)('colour in a terminal', () => {
+describeNeeds(TMUX_MISSING, 'colour in a terminal', () => {
   const sessions: Tmux[] = [];
   afterAll(() => sessions.forEach((t) => t.kill()));
 

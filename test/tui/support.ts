@@ -3,6 +3,7 @@
  * run source a test can hold in any state (the probes are not what these
  * tests are about: they test the UI; the lab test runs the real ones).
  */
+import { setTimeout } from 'node:timers';
 import { diagnose } from '../../src/diagnose/index.js';
 import { PROBE_NAMES, type ProbeName, type RunEvent, type RunResult } from '../../src/probes/types.js';
 import type { RunOutcome, RunSource } from '../../src/report/tui/source.js';
@@ -44,8 +45,19 @@ export class HeldSource implements RunSource {
   get runs(): number {
     return this.signals.length;
   }
+  private waiters: Array<{ n: number; resolve: () => void }> = [];
+  /** Resolves once run() has been called `n` times: the UI may draw "checking…" before it calls the source. */
+  untilRuns(n: number, timeoutMs = 10_000): Promise<void> {
+    if (this.runs >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the source was run ${this.runs} times, not ${n}, within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+    });
+  }
   run(signal: AbortSignal, onEvent: (event: RunEvent) => void): Promise<RunOutcome> {
     this.signals.push(signal);
+    for (const w of this.waiters.filter((w) => this.runs >= w.n)) w.resolve();
+    this.waiters = this.waiters.filter((w) => this.runs < w.n);
     return new Promise((resolve, reject) => {
       signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
       this.pending.push({ emit: onEvent, finish: resolve, fail: reject });

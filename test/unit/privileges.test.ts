@@ -22,10 +22,10 @@ import { UsageError } from '../../src/shared/errors.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 import { configFrom } from '../support/config.js';
 import { sampleReport } from '../support/reports.js';
+import { NOT_ROOT, describeNeeds, itNeeds } from '../support/needs.js';
 
 const DIST = join(PACKAGE_ROOT, 'dist');
-const isRoot = process.getuid?.() === 0;
-const haveDist = existsSync(join(DIST, 'privileges.js'));
+const NO_DIST = existsSync(join(DIST, 'privileges.js')) ? undefined : `${DIST}/privileges.js is missing: run npm run build`;
 const scratch = mkdtempSync(join(tmpdir(), 'nd-priv-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -102,7 +102,7 @@ describe('dropPrivileges', () => {
   });
 });
 
-describe.skipIf(!isRoot || !haveDist)('the real drop, in a child process started as root', () => {
+describeNeeds(NOT_ROOT ?? NO_DIST, 'the real drop, in a child process started as root', () => {
   it('ends as nobody with no groups and no way back; what it creates is its own and 0600', () => {
     const dir = join(scratch, 'nobody-home');
     chmodSync(scratch, 0o711); // nobody may pass through to its own directory, and no further
@@ -172,7 +172,7 @@ describe('files netdoctor writes are not readable by others', () => {
     expect(mode(join(scratch, 'state', 'netdoctor'))).toBe(0o700);
   });
 
-  it.skipIf(!haveDist)('the history and its -wal/-shm while a run is being recorded, under check\'s file mode mask', () => {
+  itNeeds(NO_DIST, 'the history and its -wal/-shm while a run is being recorded, under check\'s file mode mask', () => {
     // A directory others may enter (like /var/lib/netdoctor made by hand): the files themselves must be private.
     const dir = join(scratch, 'shared-dir');
     execFileSync('install', ['-d', '-m', '755', dir]);
@@ -194,7 +194,7 @@ describe('files netdoctor writes are not readable by others', () => {
     expect(out).toEqual({ db: 0o600, '-wal': 0o600, '-shm': 0o600 });
   });
 
-  it.skipIf(!haveDist)('a report written with -o', () => {
+  itNeeds(NO_DIST, 'a report written with -o', () => {
     const db = join(scratch, 'report-history.db');
     const seed = `
       import { History } from ${JSON.stringify(join(DIST, 'history', 'history.js'))};
