@@ -257,6 +257,12 @@ export function verdictOf(r: Checked, where: string, what: string): { status: Ob
         reason: 'refused',
         summary: `nothing listens on ${where} (${what}): ${r.proto === 'udp' ? 'ICMP port unreachable' : 'connection refused'}`,
       };
+    case 'wrong-key':
+      return {
+        status: 'fail',
+        reason: 'wrong-key',
+        summary: `a VPN server answers at ${where} (${what}) in ${r.rttMs} ms, but with another key: its reply does not verify with the configured key`,
+      };
     case 'host-unreachable':
       return { status: 'fail', reason: 'host-unreachable', summary: `no host at ${r.address} (${what}): host unreachable` };
     case 'no-route':
