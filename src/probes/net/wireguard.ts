@@ -322,3 +322,12 @@ export async function wireguardHandshake(opts: Omit<UdpExchangeOptions<unknown>,
   const { value, ...r } = await udpExchange({ ...opts, packet: () => talk.packet(), judge: (m) => talk.judge(m) });
   return { address: opts.address, port: opts.port, ...r, serverIndex: value?.serverIndex, cookieReplies: talk.cookieReplies() };
 }
+
+/**
+ * A peer no server knows (a fresh key pair), for a probe without a configured
+ * key: the server stays silent, but a closed port still answers ICMP, and a
+ * server under load still sends a cookie reply when the public key is right.
+ */
+export function anonymousPeer(serverPublicKey?: Buffer): WireGuardPeer {
+  return wireguardPeer(generateKeyPair().privateKey, serverPublicKey ?? generateKeyPair().publicKey);
+}
