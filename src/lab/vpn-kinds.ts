@@ -11,6 +11,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROBE_PEER_ALLOWED_IPS } from '../shared/vpn.js';
 import { waitFor } from '../shared/wait.js';
 import { must, run } from './sys.js';
 
@@ -20,8 +21,6 @@ export const VPN_KINDS = {
   wireguard: { port: 51820 },
 } as const;
 
-/** AllowedIPs for netdoctor's peer: a single address nothing sends to, so the peer routes nothing. */
-export const PROBE_PEER_ALLOWED_IPS = '0.0.0.0/32';
 
 export const WIREGUARD_PACKAGES_HINT = 'WireGuard in the lab needs the Debian packages wireguard-go and wireguard-tools, and /dev/net/tun.';
 

@@ -1,0 +1,7 @@
+/** WireGuard facts shared by the lab, the rules' fixes and init. */
+
+/** AllowedIPs for netdoctor's peer: a single address nothing sends to, so the peer routes nothing. */
+export const PROBE_PEER_ALLOWED_IPS = '0.0.0.0/32';
+
+/** The interface wg-quick and PiVPN use by default. */
+export const WIREGUARD_INTERFACE = 'wg0';
