@@ -5,3 +5,8 @@ export const PROBE_PEER_ALLOWED_IPS = '0.0.0.0/32';
 
 /** The interface wg-quick and PiVPN use by default. */
 export const WIREGUARD_INTERFACE = 'wg0';
+
+/** The [Peer] block that makes netdoctor a known peer of the server without routing anything through it. */
+export function wireguardPeerBlock(publicKey: string): string {
+  return ['[Peer]', '# netdoctor: answers its handshake probe; routes nothing', `PublicKey = ${publicKey}`, `AllowedIPs = ${PROBE_PEER_ALLOWED_IPS}`].join('\n');
+}

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config/resolve.js';
 import type { HostConfig } from '../../config/schema.js';
-import { PROBE_PEER_ALLOWED_IPS, WIREGUARD_INTERFACE } from '../../shared/vpn.js';
+import { WIREGUARD_INTERFACE } from '../../shared/vpn.js';
 import { restartServiceFix } from '../fixes.js';
 import type { Rule } from '../rule.js';
 import type { Fix } from '../types.js';
@@ -30,11 +30,6 @@ export function restartVpnFix(config: Config, host: HostConfig | undefined, wher
   const w = kindWords(config);
   const fix = restartServiceFix(host, where, w.units, w.name);
   return { ...fix, steps: [`See whether it runs: ${w.status}`, ...fix.steps] };
-}
-
-/** The [Peer] block that makes netdoctor a known peer without routing anything through it. */
-export function wireguardPeerBlock(publicKey: string): string {
-  return ['[Peer]', '# netdoctor: answers its handshake probe; routes nothing', `PublicKey = ${publicKey}`, `AllowedIPs = ${PROBE_PEER_ALLOWED_IPS}`].join('\n');
 }
 
 /** How to give netdoctor the key the server expects, or to check the one it has (`keyed`). */
