@@ -12,7 +12,7 @@
  * never written over without --force; it appears whole or not at all.
  */
 import { existsSync, linkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseConfigText } from '../config/load.js';
 import { readAddressOrigin, type AddressOrigin } from '../config/address-origin.js';
@@ -26,6 +26,11 @@ import { formatDuration } from '../shared/duration.js';
 import { ConfigError, UserError, errorMessage } from '../shared/errors.js';
 import { compareIp, inSubnet, isIPv4, subnetOf, type Subnet } from '../shared/ipv4.js';
 import { plural } from '../shared/text.js';
+import { wireguardPeerBlock } from '../shared/vpn.js';
+import { ensureProbeKey, readVpnOnMachine, vpnYaml, type FoundVpn } from './init-vpn.js';
+
+/** netdoctor's WireGuard probe key, beside the config init writes. */
+const PROBE_KEY_FILE = 'netdoctor-wireguard.key';
 
 export interface InitOptions {
   output?: string;
@@ -65,6 +70,8 @@ export interface Discovered {
   /** How this machine got its address: the only evidence, without a scan, that a DHCP server is expected. */
   addressOrigin?: AddressOrigin;
   scan?: ScanFindings;
+  /** VPN servers configured on this machine (read only). */
+  vpn?: FoundVpn[];
 }
 
 export interface InitDeps {
@@ -72,6 +79,8 @@ export interface InitDeps {
   neighbours(iface: string): Promise<NeighbourEntry[]>;
   ddclient(): Promise<{ path: string; host?: string } | undefined>;
   addressOrigin?(iface: string): Promise<AddressOrigin>;
+  /** The VPN servers configured on this machine (init-vpn.ts). */
+  vpnOnMachine?(): FoundVpn[];
   /** Asks a yes/no question on the terminal; resolves false on anything but yes. */
   ask(question: string): Promise<boolean>;
   /** The active scan; called only after the user agreed. */
@@ -116,7 +125,9 @@ export async function run(opts: InitOptions, overrides: Partial<InitDeps> = {}):
     }
   }
 
-  const yaml = starterYaml(d, deps.now());
+  d.vpn = deps.vpnOnMachine?.() ?? [];
+  const probeKeyFile = join(dirname(target), PROBE_KEY_FILE);
+  const yaml = starterYaml(d, deps.now(), probeKeyFile);
   // The file must load as it is: a starter that fails to load would be worse than none.
   try {
     parseConfigText(yaml, { file: output, machine: d.machine });
@@ -127,6 +138,11 @@ export async function run(opts: InitOptions, overrides: Partial<InitDeps> = {}):
   writeWhole(target, output, yaml, opts.force === true);
   const watched = watchedHosts(d);
   deps.say(`Wrote ${output}${watched.length ? `: watching ${watched.map((h) => h.name).join(', ')}` : ''}; more suggestions are in its comments.`);
+  if (d.vpn[0]?.kind === 'wireguard') {
+    // WireGuard answers only peers it knows: netdoctor gets its own key pair, and the server a [Peer] block.
+    deps.say(`WireGuard found (${d.vpn[0].source}): netdoctor's probe key is in ${probeKeyFile} (0600). Add this to ${d.vpn[0].source}, then sudo wg syncconf ${d.vpn[0].wireguard?.iface} <(sudo wg-quick strip ${d.vpn[0].wireguard?.iface}):`);
+    deps.say(wireguardPeerBlock(ensureProbeKey(probeKeyFile)));
+  }
   deps.say('Next: read it through (name your hosts, uncomment what you use), then run `sudo netdoctor` for the live view or `netdoctor check` once.');
   return 0;
 }
@@ -136,6 +152,7 @@ function defaultDeps(): InitDeps {
     machine: readMachineFacts,
     addressOrigin: readAddressOrigin,
     neighbours: async (iface) => (await readNeighbours(iface, { timeoutMs: 5000 })).entries,
+    vpnOnMachine: () => readVpnOnMachine(),
     ddclient: async () => {
       if (!existsSync(DDCLIENT_CACHE)) return undefined;
       const read = await readDdclientCache(DDCLIENT_CACHE);
@@ -367,7 +384,7 @@ export function watchedHosts(d: Discovered): HostSuggestion[] {
 const hostLine = (h: HostSuggestion) => `{ name: ${h.name}, mac: "${h.mac}", ip: ${h.ip}${h.roles.length ? `, roles: [${h.roles.join(', ')}]` : ''} }`;
 
 /** The starter netdoctor.yaml: every section present, live where the machine told us, commented where the user must decide. */
-export function starterYaml(d: Discovered, when: Date): string {
+export function starterYaml(d: Discovered, when: Date, probeKeyFile = PROBE_KEY_FILE): string {
   const L: string[] = [];
   const gateway = d.machine.gateway && (!d.subnet || inSubnet(d.machine.gateway, d.subnet)) ? d.machine.gateway : undefined;
   const sources = ['the default route', 'the interface', '/etc/resolv.conf', ...(d.neighbours.length ? ['the neighbour table'] : []), ...(d.ddclient ? ["ddclient's cache"] : [])];
@@ -498,7 +515,8 @@ export function starterYaml(d: Discovered, when: Date): string {
   L.push('');
 
   L.push('# The VPN: which host runs it (a name from hosts), and the public name outside clients use.');
-  L.push(`# vpn: { host: ${vpnHost?.name ?? 'pi-vpn'}, proto: udp, port: 1194${d.ddclient?.host ? `, publicName: ${d.ddclient.host}` : ', publicName: home.dyn.example.net'} }`);
+  if (d.vpn?.[0]) L.push(...vpnYaml(d.vpn[0], vpnHost?.name, d.ddclient?.host, probeKeyFile));
+  else L.push(`# vpn: { host: ${vpnHost?.name ?? 'pi-vpn'}, proto: udp, port: 1194${d.ddclient?.host ? `, publicName: ${d.ddclient.host}` : ', publicName: home.dyn.example.net'} }`);
   L.push('');
   L.push('# Metrics to Graphite (carbon plaintext), and the run history for post-incident reports.');
   L.push('# graphite: { url: tcp://graphite.home:2003, prefix: netdoctor.home }');

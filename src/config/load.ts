@@ -15,6 +15,7 @@ import { didYouMean } from '../shared/suggest.js';
 import { readMachineFacts, type MachineFacts } from './machine.js';
 import { configSchema, NOTIFY_TYPES, type ConfigFile } from './schema.js';
 import { resolveConfig, type Config } from './resolve.js';
+import { isKeyMaterialPath, vpnKindIssues } from './vpn-kind.js';
 
 export interface LoadOptions {
   /** `--config FILE`: when given, it must exist. */
@@ -242,7 +243,8 @@ function describeIssue(iss: z.core.$ZodIssue, raw: unknown, locate: Locate): Con
       }
       return [{ ...locate(path), path: formatPath(path), value: formatValue(value), message: `is ${describeType(value)}, expected ${DURATION_OR_TEXT}` }];
     default:
-      return [{ ...locate(path), path: formatPath(path), value: formatValue(value), message: iss.message }];
+      // A mistyped key may be a private one: say what is wrong with it, never what it is.
+      return [{ ...locate(path), path: formatPath(path), value: isKeyMaterialPath(path) ? '(not shown)' : formatValue(value), message: iss.message }];
   }
 }
 
@@ -299,6 +301,8 @@ function crossCheck(cfg: ConfigFile): CrossIssue[] {
     add(['vpn', 'host'], cfg.vpn.host,
       `is not the name of a host in hosts${didYouMean(cfg.vpn.host, names)}; ${names.length ? `known hosts: ${names.join(', ')}` : 'add the VPN machine under hosts first'}`);
   }
+
+  issues.push(...vpnKindIssues(cfg).map(([at, value, message]) => ({ at, path: formatPath(at), value: formatValue(value), message })));
 
   const { subnet, from } = lanSubnet(cfg);
   if (subnet) {

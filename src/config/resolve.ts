@@ -7,7 +7,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseCidr, subnetOf, type Subnet } from '../shared/ipv4.js';
 import type { MachineFacts } from './machine.js';
-import type { ConfigFile, ForwardConfig, HostConfig, NotifyChannelConfig, TlsAuthConfig } from './schema.js';
+import type { ConfigFile, ForwardConfig, HostConfig, NotifyChannelConfig, TlsAuthConfig, VpnKind, WireguardConfig } from './schema.js';
+import { DEFAULT_WIREGUARD_PORT, vpnKindOf } from './vpn-kind.js';
 
 export interface Config {
   site: string;
@@ -23,7 +24,17 @@ export interface Config {
   wan: { targets: string[] };
   /** `configured`: the file has a `ddns:` section; without one nothing is asked of any outside service. */
   ddns: { configured: boolean; hostname?: string; resolvers: string[]; publicIp: string[]; ddclientCache?: string; ddclientConf?: string };
-  vpn: { host?: string; proto: 'udp' | 'tcp'; port: number; publicName?: string; tlsAuth?: TlsAuthConfig };
+  vpn: {
+    host?: string;
+    kind: VpnKind;
+    proto: 'udp' | 'tcp';
+    port: number;
+    publicName?: string;
+    tlsAuth?: TlsAuthConfig;
+    tlsCrypt?: { file: string };
+    tlsCryptV2?: { file: string };
+    wireguard?: WireguardConfig;
+  };
   graphite?: { url: string; prefix: string; spoolMax: number };
   history: { path: string; keepMs: number };
   tui: { refreshMs: number };
@@ -117,9 +128,17 @@ export function resolveConfig(
     vpn: {
       host: file.vpn?.host,
       proto: file.vpn?.proto ?? 'udp',
-      port: file.vpn?.port ?? DEFAULTS.vpnPort,
+      kind: vpnKindOf(file),
+      port: file.vpn?.port ?? (vpnKindOf(file) === 'wireguard' ? DEFAULT_WIREGUARD_PORT : DEFAULTS.vpnPort),
       publicName: file.vpn?.publicName ?? file.ddns?.hostname,
       tlsAuth: file.vpn?.tlsAuth && { ...file.vpn.tlsAuth, file: expandHome(file.vpn.tlsAuth.file, env)! },
+      tlsCrypt: file.vpn?.tlsCrypt && { file: expandHome(file.vpn.tlsCrypt.file, env)! },
+      tlsCryptV2: file.vpn?.tlsCryptV2 && { file: expandHome(file.vpn.tlsCryptV2.file, env)! },
+      wireguard: file.vpn?.wireguard && {
+        privateKeyFile: expandHome(file.vpn.wireguard.privateKeyFile, env)!,
+        serverPublicKey: file.vpn.wireguard.serverPublicKey.trim(),
+        presharedKeyFile: expandHome(file.vpn.wireguard.presharedKeyFile, env),
+      },
     },
     graphite: file.graphite && {
       url: file.graphite.url,

@@ -151,6 +151,25 @@ const notifyChannel = z.discriminatedUnion('type', [
   }),
 ]);
 
+const keyFile = (what: string) =>
+  z.strictObject({ file: z.string().min(1, { message: `is empty (expected the path of the ${what} file)` }) });
+
+/** A WireGuard public key as `wg pubkey` prints it: 32 bytes in base64 (44 characters, ending in "="). */
+const WIREGUARD_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+const wireguard = z.strictObject({
+  /** netdoctor's own probe key (`wg genkey`), which the server lists as a [Peer]. */
+  privateKeyFile: z.string().min(1, { message: 'is empty (expected the path of netdoctor\'s WireGuard private key file, made by wg genkey)' }),
+  /** The server interface's public key (`wg show wg0 public-key`). */
+  serverPublicKey: z.string().refine((s) => WIREGUARD_KEY.test(s.trim()), {
+    message: 'is not a WireGuard public key (expected 44 characters of base64 ending in "=", as `sudo wg show wg0 public-key` prints)',
+  }),
+  /** The PresharedKey of netdoctor's [Peer] on the server, when it has one. */
+  presharedKeyFile: z.string().min(1, { message: 'is empty (expected the path of the preshared key file, or leave the key out)' }).optional(),
+});
+
+export const VPN_KINDS = ['openvpn', 'wireguard'] as const;
+
 export const configSchema = z.strictObject({
   /** Name of this network in reports and metric paths. */
   site: z.string().refine((s) => /^[A-Za-z0-9_-]{1,40}$/.test(s), {
@@ -204,7 +223,14 @@ export const configSchema = z.strictObject({
       proto: z.enum(['udp', 'tcp']).optional(),
       port: port.optional(),
       publicName: hostname.optional(),
+      /** openvpn (default) or wireguard (default when a wireguard: section is given). */
+      kind: z.enum(VPN_KINDS).optional(),
       tlsAuth: tlsAuth.optional(),
+      /** OpenVPN `tls-crypt`: the shared key file (`openvpn --genkey tls-crypt`). */
+      tlsCrypt: keyFile('tls-crypt key').optional(),
+      /** OpenVPN `tls-crypt-v2`: a client key file (`openvpn --genkey tls-crypt-v2-client`). */
+      tlsCryptV2: keyFile('tls-crypt-v2 client key').optional(),
+      wireguard: wireguard.optional(),
     })
     .optional(),
   graphite: z
@@ -261,5 +287,7 @@ export type ConfigFile = z.infer<typeof configSchema>;
 export type HostConfig = z.infer<typeof host>;
 export type ForwardConfig = z.infer<typeof forward>;
 export type TlsAuthConfig = z.infer<typeof tlsAuth>;
+export type WireguardConfig = z.infer<typeof wireguard>;
+export type VpnKind = (typeof VPN_KINDS)[number];
 export type HostRole = (typeof HOST_ROLES)[number];
 export type NotifyChannelConfig = z.infer<typeof notifyChannel>;

@@ -197,9 +197,11 @@ export async function makePki(dir: string): Promise<Pki> {
   return { dir, ca: p('ca.crt'), cert: p('server.crt'), key: p('server.key'), tlsAuthKey: p('ta.key') };
 }
 
-export function openvpnConf(pki: Pki, opts: { port: number; subnet: string; tlsAuth: boolean }): string {
+/** `tlsCrypt`/`tlsCryptV2`: the server's key file for that control-channel wrap (v2: the server key). */
+export function openvpnConf(pki: Pki, opts: { port: number; subnet: string; tlsAuth: boolean; tlsCrypt?: string; tlsCryptV2?: string }): string {
+  const wrap = opts.tlsAuth ? ', with tls-auth' : opts.tlsCrypt ? ', with tls-crypt' : opts.tlsCryptV2 ? ', with tls-crypt-v2' : '';
   return [
-    `# pi-vpn: OpenVPN server on UDP ${opts.port}${opts.tlsAuth ? ', with tls-auth' : ''}. Written by \`netdoctor lab\`.`,
+    `# pi-vpn: OpenVPN server on UDP ${opts.port}${wrap}. Written by \`netdoctor lab\`.`,
     'proto udp4',
     `port ${opts.port}`,
     // Reply from the address the packet came to, whatever DHCP gave the Pi.
@@ -214,6 +216,8 @@ export function openvpnConf(pki: Pki, opts: { port: number; subnet: string; tlsA
     // The lab needs no kernel module: keep OpenVPN in user space.
     'disable-dco',
     ...(opts.tlsAuth ? [`tls-auth ${pki.tlsAuthKey} ${VPN.serverDirection}`, `auth ${VPN.digest}`] : []),
+    ...(opts.tlsCrypt ? [`tls-crypt ${opts.tlsCrypt}`] : []),
+    ...(opts.tlsCryptV2 ? [`tls-crypt-v2 ${opts.tlsCryptV2}`] : []),
     'keepalive 10 60',
     'verb 3',
     '',

@@ -21,14 +21,17 @@
  * (the forward target is usually the expected address) gets one observation
  * per role, carrying the same result, so rules can ask about each role.
  */
-import { readFile } from 'node:fs/promises';
 import { hostByName, hostsWithRole, type Config } from '../config/resolve.js';
-import { errorMessage } from '../shared/errors.js';
-import { inSubnet, isIPv4, isLinkLocal } from '../shared/ipv4.js';
+import { inSubnet, isIPv4 } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
 import { addressesOf, queryDns, type DnsResult } from './net/dns-client.js';
 import { readNeighbours } from './net/neighbours.js';
-import { openvpnHandshake, parseStaticKey, TlsAuthKeyError, tlsAuthFromKey, type HandshakeResult, type TlsAuth } from './net/openvpn.js';
+import type { HandshakeResult } from './net/openvpn.js';
+import { loadHandshaker, notConfigured, type Handshaker, type Protection } from './vpn-handshaker.js';
+import { verdictOf, type Checked, type Presence } from './vpn-verdict.js';
+
+export { verdictOf } from './vpn-verdict.js';
+export type { Presence } from './vpn-verdict.js';
 import { ping } from './net/ping.js';
 import type { Observation, Probe, ProbeContext } from './types.js';
 
@@ -41,7 +44,11 @@ export interface HandshakeData {
   target: VpnTarget;
   /** Every role this endpoint plays in this run (`expected`, `forward`…); `target` is this observation's. */
   targets: VpnTarget[];
-  /** The tls-auth HMAC was used. */
+  /** openvpn or wireguard. */
+  kind?: Handshaker['kind'];
+  /** What protected the handshake (tls-auth, tls-crypt, tls-crypt-v2, netdoctor's WireGuard peer…). */
+  protection?: Protection;
+  /** A key the server must know was used (tls-auth, tls-crypt, WireGuard peer). */
   signed: boolean;
   serverSessionId?: string;
   attempts: number;
@@ -82,7 +89,7 @@ class Handshakes {
   private readonly byEndpoint = new Map<string, { result: Promise<Checked | undefined>; targets: VpnTarget[] }>();
   constructor(
     private readonly ctx: ProbeContext,
-    private readonly tlsAuth: TlsAuth | undefined,
+    private readonly handshaker: Handshaker,
     private readonly hostLabel: string,
   ) {}
 
@@ -96,7 +103,7 @@ class Handshakes {
     }
     entry.targets.push(role.target);
     const result = await entry.result;
-    if (result) emitHandshake(this.ctx, result, role, entry.targets, this.hostLabel);
+    if (result) emitHandshake(this.ctx, this.handshaker, result, role, entry.targets, this.hostLabel);
   }
 
   private async handshake(address: string, port: number, proto: 'udp' | 'tcp'): Promise<Checked | undefined> {
@@ -110,7 +117,7 @@ class Handshakes {
     let presence: Promise<Presence> | undefined;
     const early = setTimeout(() => (presence = hostPresence(this.ctx, address, started, signal)), PRESENCE_AFTER_MS);
     try {
-      const r = await openvpnHandshake({ address, port, proto, tlsAuth: this.tlsAuth, timeoutMs, signal: this.ctx.signal });
+      const r = await this.handshaker.handshake({ address, port, proto, timeoutMs, signal: this.ctx.signal });
       clearTimeout(early);
       if (r.outcome === 'aborted') return undefined;
       if (r.outcome !== 'no-reply') return r;
@@ -120,15 +127,6 @@ class Handshakes {
       stopPresence.abort();
     }
   }
-}
-
-/** A handshake result, with whether a host is at the address when the handshake met silence. */
-type Checked = HandshakeResult & { presence?: Presence };
-
-export interface Presence {
-  /** undefined: could not tell (ping unavailable, no permission). */
-  present?: boolean;
-  evidence: string;
 }
 
 /**
@@ -158,13 +156,13 @@ async function hostPresence(ctx: ProbeContext, address: string, sinceMs: number,
 
 export const vpnProbe: Probe = {
   name: 'vpn',
-  title: 'OpenVPN answers a handshake at the VPN host, the port-forward target and (outside) the public name',
+  title: 'The VPN (OpenVPN or WireGuard) answers a handshake at the VPN host, the port-forward target and (outside) the public name',
   vantages: ['inside', 'outside'],
   async run(ctx) {
     const { vpn } = ctx.config;
-    const tlsAuth = await loadTlsAuth(ctx);
-    if (tlsAuth === null) return;
-    if (ctx.vantage === 'outside') return runOutside(ctx, tlsAuth);
+    const handshaker = await loadHandshaker(ctx);
+    if (handshaker === null) return;
+    if (ctx.vantage === 'outside') return runOutside(ctx, handshaker);
 
     const host = vpnHost(ctx);
     if (host === null) return;
@@ -173,7 +171,7 @@ export const vpnProbe: Probe = {
       notConfigured(ctx, 'nothing to check: name the VPN host (vpn.host, or a hosts[] entry with role vpn) or its port forward (router.forwards)');
       return;
     }
-    const hs = new Handshakes(ctx, tlsAuth, host?.name ?? '');
+    const hs = new Handshakes(ctx, handshaker, host?.name ?? '');
     const checks: Array<Promise<void>> = [];
     if (host) checks.push(hs.check(host.ip, vpn.port, vpn.proto, { target: 'expected' }));
     for (const f of forwards) checks.push(hs.check(f.to, f.toPort ?? f.port, vpn.proto, { target: 'forward', forwardPort: f.port }));
@@ -194,6 +192,7 @@ async function followMovedHost(ctx: ProbeContext, hs: Handshakes, host: { name: 
 
 function emitHandshake(
   ctx: ProbeContext,
+  handshaker: Handshaker,
   r: Checked,
   role: Role,
   targets: VpnTarget[],
@@ -207,6 +206,8 @@ function emitHandshake(
     proto: r.proto,
     target: role.target,
     targets: [...new Set(targets)],
+    kind: handshaker.kind,
+    protection: handshaker.protection,
     signed: r.signed,
     attempts: r.attempts,
     ignored: r.ignored,
@@ -218,7 +219,7 @@ function emitHandshake(
     ...(role.expectedAddress ? { expectedAddress: role.expectedAddress } : {}),
     ...(r.presence ? { presence: r.presence } : {}),
   };
-  const verdict = verdictOf(r, where, what);
+  const verdict = verdictOf(r, where, what, handshaker);
   return ctx.emit({
     check: 'handshake',
     subject: where,
@@ -247,43 +248,6 @@ function describeTarget(role: Role, config: Config, hostLabel: string): string {
   }
 }
 
-export function verdictOf(r: Checked, where: string, what: string): { status: Observation['status']; reason: string; summary: string } {
-  switch (r.outcome) {
-    case 'answered':
-      return { status: 'ok', reason: 'answered', summary: `OpenVPN answers at ${where} (${what}) in ${r.rttMs} ms${r.signed ? ', tls-auth signed' : ''}` };
-    case 'refused':
-      return {
-        status: 'fail',
-        reason: 'refused',
-        summary: `nothing listens on ${where} (${what}): ${r.proto === 'udp' ? 'ICMP port unreachable' : 'connection refused'}`,
-      };
-    case 'host-unreachable':
-      return { status: 'fail', reason: 'host-unreachable', summary: `no host at ${r.address} (${what}): host unreachable` };
-    case 'no-route':
-      return {
-        status: 'error',
-        reason: 'no-route',
-        summary: `cannot reach ${r.address} (${what}) from here: no route${isLinkLocal(r.address) ? ' to a link-local address' : ''}`,
-      };
-    case 'no-reply':
-      if (r.presence?.present === false) {
-        return { status: 'fail', reason: 'host-unreachable', summary: `no host at ${r.address} (${what}): no answer to the handshake in ${r.elapsedMs} ms, and ${r.presence.evidence}` };
-      }
-      return {
-        status: 'error',
-        reason: 'no-reply',
-        summary: `no answer from ${where} (${what}) in ${r.elapsedMs} ms${r.presence?.present ? ` though the host ${r.presence.evidence}` : ''}: unknown, not down — ${
-          r.signed
-            ? 'a firewall, or the tls-auth key, key-direction or digest differs from the server\'s'
-            : 'a server with tls-auth or tls-crypt ignores unsigned handshakes (set vpn.tlsAuth to check it)'
-        }`,
-      };
-    case 'aborted':
-    case 'error':
-      return { status: 'error', reason: 'socket-error', summary: `could not send a handshake to ${where} (${what}): ${r.detail ?? r.errorCode ?? 'error'}` };
-  }
-}
-
 /**
  * The VPN host: the hosts[] entry `vpn.host` names (the config loader has
  * checked that it exists), or the first host with role `vpn`. Undefined when
@@ -299,38 +263,6 @@ function vpnHost(ctx: ProbeContext): { name: string; ip: string } | undefined | 
   return null;
 }
 
-/** The tls-auth key, or undefined when none is configured, or null after reporting why it cannot be used. */
-async function loadTlsAuth(ctx: ProbeContext): Promise<TlsAuth | undefined | null> {
-  const cfg = ctx.config.vpn.tlsAuth;
-  if (!cfg) return undefined;
-  let text: string;
-  try {
-    text = await readFile(cfg.file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') {
-      ctx.emit({
-        check: 'probe', subject: 'vpn', status: 'error', reason: 'permission',
-        summary: `cannot read the tls-auth key ${cfg.file} (vpn.tlsAuth.file): permission denied — run netdoctor as root, or give its user read access to that file`,
-      });
-    } else {
-      notConfigured(ctx, `the tls-auth key vpn.tlsAuth.file ${JSON.stringify(cfg.file)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? errorMessage(err)})`} (expected the ta.key shared with the server)`);
-    }
-    return null;
-  }
-  try {
-    return tlsAuthFromKey(parseStaticKey(text), cfg.direction, cfg.digest);
-  } catch (err) {
-    if (!(err instanceof TlsAuthKeyError)) throw err;
-    notConfigured(ctx, `vpn.tlsAuth.file ${JSON.stringify(cfg.file)} ${err.message}`);
-    return null;
-  }
-}
-
-function notConfigured(ctx: ProbeContext, summary: string): void {
-  ctx.emit({ check: 'probe', subject: 'vpn', status: 'error', reason: 'not-configured', summary });
-}
-
 /**
  * Resolvers for the public name, asked in turn: this machine's DNS servers
  * (`dns.servers`, default /etc/resolv.conf) — what an OpenVPN client here
@@ -340,7 +272,7 @@ function publicResolvers(config: Config): string[] {
   return [...new Set([...config.dns.servers, ...config.ddns.resolvers])].filter(isIPv4);
 }
 
-async function runOutside(ctx: ProbeContext, tlsAuth: TlsAuth | undefined): Promise<void> {
+async function runOutside(ctx: ProbeContext, handshaker: Handshaker): Promise<void> {
   const { vpn } = ctx.config;
   const name = vpn.publicName;
   if (!name) {
@@ -365,7 +297,7 @@ async function runOutside(ctx: ProbeContext, tlsAuth: TlsAuth | undefined): Prom
     data: { name, addresses: res.addresses, resolvers: res.asked, ...(res.rcode ? { rcode: res.rcode } : {}) } satisfies ResolveData,
     durationMs: Date.now() - started,
   });
-  const hs = new Handshakes(ctx, tlsAuth, vpn.host ?? '');
+  const hs = new Handshakes(ctx, handshaker, vpn.host ?? '');
   await Promise.all(addresses.map((a) => hs.check(a, vpn.port, vpn.proto, { target: 'public' })));
 }
 

@@ -24,6 +24,7 @@
  * text from the network carries no control characters) that is checked too.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import * as WG_BLAKE2S from '@noble/hashes/blake2.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script, runInNewContext } from 'node:vm';
@@ -37,6 +38,8 @@ import { encodeReply, MessageType, Opt, parseDhcpPacket, readOfferContent } from
 import { MAX_ANSWERS, MAX_TCP_REPLY, parseReply, type ReplyExpectation } from '../../src/probes/net/dns-packet.js';
 import { confirmedBetween, freshBetween, parseNeighJson, type NeighbourEntry } from '../../src/probes/net/neighbours.js';
 import { judgeReply, parseServerPacket, parseStaticKey, tlsAuthFromKey, type TlsAuth } from '../../src/probes/net/openvpn.js';
+import { HEADER_BYTES, judgeTlsCryptReply, tlsCryptKeys, unwrap, wrap } from '../../src/probes/net/openvpn-tls-crypt.js';
+import { createInitiation, generateKeyPair, judgeWireGuardReply, wireguardPeer } from '../../src/probes/net/wireguard.js';
 import { parsePingOutput } from '../../src/probes/net/ping.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { isIPv4 } from '../../src/shared/ipv4.js';
@@ -687,6 +690,129 @@ export const openvpnTarget: FuzzTarget<OpenvpnInput> = {
   show: ({ kind, bytes, sessionId, signed }) => `${kind} ${toHex(bytes)} session ${sessionId.toString('hex')}${signed ? ' tls-auth' : ''}`,
 };
 
+// ------------------------------------------------------------------ tls-crypt
+
+/** A fixed throwaway key (never a real one): the server wraps with its half, the client unwraps with its own. */
+const TC_KEY = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 73 + 11) & 0xff));
+const TC_SERVER = tlsCryptKeys(TC_KEY, 'server');
+const TC_CLIENT = tlsCryptKeys(TC_KEY, 'client');
+const TC_OTHER = tlsCryptKeys(Buffer.from(TC_KEY.map((b) => b ^ 0x5a)), 'server');
+const TC_SESSION = Buffer.from('0123456789abcdef', 'hex');
+
+interface BytesInput {
+  kind: InputKind;
+  bytes: Uint8Array;
+}
+
+/** A server reset (or a lie about one), wrapped with the right key, another key, or a random tag. */
+const tlsCryptGenerated: fc.Arbitrary<BytesInput> = fc
+  .record({
+    opcode: fc.oneof(fc.constantFrom(8, 8, 4, 5, 7, 10), fc.integer({ min: 0, max: 31 })),
+    acks: fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffffffff })), { maxLength: 10 }),
+    ackCountLie: rarely(fc.integer({ min: 0, max: 255 }), 5),
+    remote: fc.constantFrom('ours', 'ours', 'other', 'missing'),
+    payload: fc.uint8Array({ maxLength: 64 }),
+    keys: fc.constantFrom('right', 'right', 'other', 'random-tag'),
+    cut: rarely(fc.nat(), 6),
+  })
+  .map((g) => {
+    const header = Buffer.alloc(HEADER_BYTES);
+    header[0] = g.opcode << 3;
+    randomBytes(16).copy(header, 1);
+    const plain: number[] = [g.ackCountLie ?? g.acks.length];
+    for (const a of g.acks) plain.push((a >>> 24) & 0xff, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff);
+    if (g.remote === 'ours') plain.push(...TC_SESSION);
+    else if (g.remote === 'other') plain.push(...randomBytes(8));
+    plain.push(0, 0, 0, 0, ...g.payload);
+    let bytes = wrap(g.keys === 'other' ? TC_OTHER : TC_SERVER, header, Buffer.from(plain));
+    if (g.keys === 'random-tag') randomBytes(32).copy(bytes, HEADER_BYTES);
+    if (g.cut !== null) bytes = bytes.subarray(0, g.cut % (bytes.length + 1));
+    return { kind: 'generated' as const, bytes: new Uint8Array(bytes) };
+  });
+
+const TC_SEEDS = fc.sample(tlsCryptGenerated, { numRuns: 8, seed: 42 }).map((s) => s.bytes);
+
+export const tlsCryptTarget: FuzzTarget<BytesInput> = {
+  name: 'tls-crypt',
+  parser: 'unwrap + judgeTlsCryptReply (src/probes/net/openvpn-tls-crypt.ts)',
+  errorValue: '{ ok: false, why } from unwrap; { answer: false, why, wrongKey? } from judgeTlsCryptReply',
+  deep: /^(an answer|unwrapped)/,
+  arbitrary: mix(
+    tlsCryptGenerated,
+    mutatedBytes(TC_SEEDS).map(({ bytes }) => ({ kind: 'mutated' as const, bytes })),
+    randomBytesArb.map((bytes) => ({ kind: 'random' as const, bytes })),
+  ),
+  check({ bytes }) {
+    const u = unwrap(TC_CLIENT, bytes);
+    if (!u.ok && !u.why) violation('rejected without a reason');
+    if (u.ok && u.plaintext.length !== bytes.length - HEADER_BYTES - 32) violation(`plaintext of ${u.plaintext.length} bytes from ${bytes.length}`);
+    const j = judgeTlsCryptReply(bytes, TC_SESSION, TC_CLIENT);
+    if (j.answer) {
+      if (!u.ok) violation('judged an answer that does not unwrap');
+      if (bytes[0] !== 0x40) violation(`judged an answer, but the first byte is 0x${bytes[0].toString(16)}`);
+      if (!u.plaintext.includes(TC_SESSION)) violation('judged an answer that does not name our session');
+      return 'an answer to us';
+    }
+    if (!j.why) violation('not an answer, without a reason');
+    if (j.wrongKey && u.ok) violation('"wrong key" for a packet that unwraps with ours');
+    return u.ok ? `unwrapped, not ours: ${j.why.replace(/\d+/g, 'N').slice(0, 40)}` : `rejected: ${j.wrongKey ? 'wrong key' : u.why.replace(/\d+/g, 'N').slice(0, 40)}`;
+  },
+  show: ({ kind, bytes }) => `${kind} ${toHex(bytes)}`,
+};
+
+// ------------------------------------------------------------------ WireGuard response
+
+const WG_SERVER = generateKeyPair();
+const WG_PEER = wireguardPeer(generateKeyPair().privateKey, WG_SERVER.publicKey);
+const WG_INIT = createInitiation(WG_PEER, { senderIndex: 0x11223344 });
+const WG_MAC1_KEY = (() => {
+  const { blake2s } = WG_BLAKE2S;
+  return blake2s(Buffer.concat([Buffer.from('mac1----'), WG_PEER.publicKey]));
+})();
+
+/** Responses and cookie replies addressed to our index, mac1 valid or not, with lying sizes and types. */
+const wireguardGenerated: fc.Arbitrary<BytesInput> = fc
+  .record({
+    type: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(2, 2, 2, 3) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }),
+    reserved: rarely(fc.integer({ min: 1, max: 255 }), 12),
+    ours: fc.constantFrom(true, true, true, false),
+    goodMac1: fc.constantFrom(true, true, true, false),
+    size: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(92, 92, 92, 64) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 200 }) }),
+  })
+  .map((g) => {
+    const b = randomBytes(g.size);
+    if (b.length > 0) b[0] = g.type;
+    if (b.length >= 4) b.fill(0, 1, 4);
+    if (g.reserved !== null && b.length > 1) b[1] = g.reserved;
+    const at = g.type === 3 ? 4 : 8;
+    if (g.ours && b.length >= at + 4) b.writeUInt32LE(WG_INIT.senderIndex, at);
+    if (g.goodMac1 && b.length === 92) Buffer.from(WG_BLAKE2S.blake2s(b.subarray(0, 60), { key: WG_MAC1_KEY, dkLen: 16 })).copy(b, 60);
+    return { kind: 'generated' as const, bytes: new Uint8Array(b) };
+  });
+
+const WG_SEEDS = fc.sample(wireguardGenerated, { numRuns: 8, seed: 7 }).map((s) => s.bytes);
+
+export const wireguardTarget: FuzzTarget<BytesInput> = {
+  name: 'wireguard',
+  parser: 'judgeWireGuardReply (src/probes/net/wireguard.ts)',
+  errorValue: "{ kind: 'ignored' | 'wrong-key', why }",
+  deep: /^(past mac1|ignored: the cookie reply does not decrypt)/,
+  arbitrary: mix(
+    wireguardGenerated,
+    mutatedBytes(WG_SEEDS).map(({ bytes }) => ({ kind: 'mutated' as const, bytes })),
+    randomBytesArb.map((bytes) => ({ kind: 'random' as const, bytes })),
+  ),
+  check({ bytes }) {
+    const j = judgeWireGuardReply(bytes, WG_INIT, WG_PEER);
+    // Nobody holds the server's private key here, so nothing may verify as a response.
+    if (j.kind === 'response') violation('a response verified without the server\'s private key');
+    if (j.kind === 'cookie') violation('a cookie decrypted without the server\'s key');
+    if (!j.why) violation('not an answer, without a reason');
+    return j.kind === 'wrong-key' ? 'past mac1: fails its AEAD' : `ignored: ${j.why.replace(/\d+/g, 'N').slice(0, 40)}`;
+  },
+  show: ({ kind, bytes }) => `${kind} ${toHex(bytes)}`,
+};
+
 // ------------------------------------------------------------------ neighbour table
 
 interface TextInput {
@@ -1020,7 +1146,7 @@ export const configTarget: FuzzTarget<TextInput> = {
 
 // ------------------------------------------------------------------ all of them
 
-export const targets: ReadonlyArray<FuzzTarget> = [dhcpTarget, dnsTarget, openvpnTarget, neighboursTarget, pingTarget, ddclientTarget, configTarget] as unknown as FuzzTarget[];
+export const targets: ReadonlyArray<FuzzTarget> = [dhcpTarget, dnsTarget, openvpnTarget, tlsCryptTarget, wireguardTarget, neighboursTarget, pingTarget, ddclientTarget, configTarget] as unknown as FuzzTarget[];
 
 // ------------------------------------------------------------------ the runner
 

@@ -7,11 +7,12 @@
 import type { HostConfig } from '../../config/schema.js';
 import type { Observation } from '../../probes/types.js';
 import { isLinkLocal } from '../../shared/ipv4.js';
-import { restartServiceFix, routerForwardFix, staticAddressFixes } from '../fixes.js';
+import { routerForwardFix, staticAddressFixes } from '../fixes.js';
 import { dataOf, listOf, type VpnHandshakeData, type VpnResolveData } from '../observed.js';
 import type { ExplainEdge, FindingDraft, Rule, RuleContext } from '../rule.js';
 import type { Fix } from '../types.js';
 import { isUsable } from '../words.js';
+import { keyFix, kindWords, restartVpnFix, wrongKey } from './vpn-kinds.js';
 
 interface Handshake {
   obs: Observation;
@@ -46,34 +47,13 @@ const REASON_TEXT: Record<string, string> = {
   refused: 'refused (port unreachable: nothing listens there)',
   'host-unreachable': 'no host at that address',
   'no-reply': 'silence',
+  'wrong-key': 'an answer under another key',
   answered: 'answered',
 };
+/** Something answered there: the VPN, or a VPN under another key. */
+const reached = (h: Handshake) => h.obs.status === 'ok' || h.obs.reason === 'wrong-key';
 const said = (h: Handshake) => REASON_TEXT[h.obs.reason] ?? h.obs.reason;
 const endpoint = (h: { address: string; port: number; proto: string }) => `${h.address} ${h.proto.toUpperCase()} ${h.port}`;
-
-function tlsAuthFix(ctx: RuleContext, host: HostConfig | undefined, signed: boolean): Fix {
-  if (signed) {
-    return {
-      title: 'Compare netdoctor\'s tls-auth key with the server\'s',
-      steps: [
-        `netdoctor signed the handshake with ${ctx.config.vpn.tlsAuth?.file ?? 'the configured key'} and still got no answer: the key, its direction or its digest differs from the server's, or the server hung.`,
-        `On ${host?.name ?? 'the VPN server'}: grep -E '^(tls-auth|tls-crypt|auth|key-direction)' /etc/openvpn/server/*.conf /etc/openvpn/*.conf shows what the server uses (tls-crypt cannot be checked without credentials).`,
-      ],
-    };
-  }
-  return {
-    title: 'Tell netdoctor the tls-auth key, so the server answers it',
-    steps: [
-      `An OpenVPN server with tls-auth drops every packet not signed with its key, so silence does not say whether it runs. Copy the server's ta.key${host ? ` from ${host.name}` : ''} to this machine (readable only by you) and add the lines below to netdoctor.yaml.`,
-      'direction is the client side: the server uses 0, so netdoctor uses 1 unless your server config says otherwise; digest follows the server\'s auth line (SHA1 by default).',
-    ],
-    snippet: {
-      file: 'netdoctor.yaml',
-      language: 'yaml',
-      text: ['vpn:', '  tlsAuth:', '    file: /etc/netdoctor/ta.key', '    direction: 1', '    digest: SHA1'].join('\n'),
-    },
-  };
-}
 
 const service: Rule = {
   id: 'vpn-service',
@@ -91,7 +71,9 @@ const service: Rule = {
     // Where the service should be found now: its address, or where the hosts probe found it.
     const here = all.filter((h) => (host && !gone ? h.address === host.ip : h.target === 'found' || (where?.actual !== undefined && h.address === where.actual)));
     const relevant = host ? here : all.filter((h) => h.target === 'expected');
-    if (relevant.length === 0 || relevant.some((h) => h.obs.status === 'ok')) return [];
+    // A reply under another key is a VPN that runs (vpn-wrong-key says so), not one that is down or unknown.
+    if (relevant.length === 0 || relevant.some(reached)) return [];
+    const w = kindWords(ctx.config);
     const name = host?.name ?? ctx.config.vpn.host ?? relevant[0].address;
     const evidence = [...relevant.map((h) => h.obs.id), ...(where?.obs ? [where.obs.id] : [])];
     const failed = relevant.filter((h) => h.obs.status === 'fail');
@@ -103,15 +85,17 @@ const service: Rule = {
         id: 'vpn-unknown',
         labels: { host: name },
         severity: 'unknown',
-        title: `Whether the VPN on ${name} runs is unknown: ${endpoint(silent[0])} stays silent${signed ? ' even to a signed handshake' : ' (tls-auth?)'}`,
+        title: `Whether the ${w.name} VPN on ${name} runs is unknown: ${endpoint(silent[0])} stays silent${signed ? ' even to netdoctor\'s key' : w.name === 'WireGuard' ? ' (WireGuard answers only known peers)' : ' (tls-auth or tls-crypt?)'}`,
         explanation:
-          `${name} is on the network, but an OpenVPN handshake to ${endpoint(silent[0])} got no answer at all. ` +
+          `${name} is on the network, but a ${w.name} handshake to ${endpoint(silent[0])} got no answer at all. ` +
           (signed
-            ? 'netdoctor signed it with the configured tls-auth key, so either that key (or its direction or digest) differs from the server\'s, or the server hung.'
-            : 'A server with tls-auth (or tls-crypt) drops every packet not signed with its key, exactly like this; a stopped server would normally refuse instead. netdoctor cannot tell which without the key.'),
+            ? `netdoctor used the key in its config, so either that key differs from the server's, or the server hung; a stopped server would refuse instead.`
+            : w.name === 'WireGuard'
+              ? 'WireGuard stays silent to every peer it does not know, exactly like this; a stopped server would refuse instead. netdoctor cannot tell which until the server lists it as a peer.'
+              : 'A server with tls-auth or tls-crypt drops every packet not protected with its key, exactly like this; a stopped server would normally refuse instead. netdoctor cannot tell which without the key.'),
         impact: 'Unknown whether the VPN accepts connections.',
         evidence,
-        fixes: [tlsAuthFix(ctx, host, signed), restartServiceFix(host, name, ['openvpn-server@server', 'openvpn@server'], 'OpenVPN')],
+        fixes: [keyFix(ctx.config, host, signed), restartVpnFix(ctx.config, host, name)],
       }];
     }
     const h = failed[0];
@@ -120,11 +104,11 @@ const service: Rule = {
       id: 'vpn-service-down',
       labels: { host: name },
       severity: 'critical',
-      title: `The VPN on ${name} does not answer: ${endpoint(h)} ${h.obs.reason === 'refused' ? 'refuses the handshake' : 'has no host behind it'}`,
+      title: `The ${w.name} VPN on ${name} does not answer: ${endpoint(h)} ${h.obs.reason === 'refused' ? 'refuses the handshake' : 'has no host behind it'}`,
       explanation:
-        `netdoctor sent an OpenVPN handshake (the first packet of any connection, no credentials needed) to ${endpoint(h)}${atNew ? `, where ${name} is now` : host ? `, ${name}'s address` : ''}: ${said(h)}. ` +
+        `netdoctor sent a ${w.name} handshake (the first packet of any connection) to ${endpoint(h)}${atNew ? `, where ${name} is now` : host ? `, ${name}'s address` : ''}: ${said(h)}. ` +
         (h.obs.reason === 'refused'
-          ? `${name} is up, but no OpenVPN server listens on ${h.proto.toUpperCase()} ${h.port}: it stopped, failed to start, or listens on another port.`
+          ? `${name} is up, but no ${w.name} server listens on ${h.proto.toUpperCase()} ${h.port}: it stopped, failed to start, or listens on another port.`
           : where?.state === 'at-expected'
             ? `The hosts probe found ${name} at ${h.address}, yet the handshake found no host there: it may be dropping off the network.`
             : `Where ${name} is now was not checked (no hosts probe), so it is down, unplugged, or moved.`),
@@ -132,11 +116,11 @@ const service: Rule = {
       consequence: `the VPN on ${name} stopped answering`,
       evidence,
       fixes: [
-        restartServiceFix(host, name, ['openvpn-server@server', 'openvpn@server'], 'OpenVPN'),
+        restartVpnFix(ctx.config, host, name),
         {
           title: `Check what listens on ${h.proto.toUpperCase()} ${h.port} on ${name}`,
           steps: [
-            `On ${name}: sudo ss -l${h.proto === 'tcp' ? 't' : 'u'}np 'sport = :${h.port}' shows the OpenVPN process when it listens.`,
+            `On ${name}: sudo ss -l${h.proto === 'tcp' ? 't' : 'u'}np 'sport = :${h.port}' shows the ${w.name} process when it listens${w.name === 'WireGuard' ? ' (the kernel module shows no process; sudo wg show lists its listening port)' : ''}.`,
             `If it listens on another port, make the router's forward and vpn.port in netdoctor.yaml match it.`,
           ],
         },
@@ -165,9 +149,9 @@ const forward: Rule = {
     const out: FindingDraft[] = [];
     for (const f of forwards) {
       const seen = all.filter((h) => h.address === f.to && h.port === f.toPort && h.target !== 'public' && h.target !== 'nat-loopback');
-      if (seen.some((h) => h.obs.status === 'ok')) continue;
+      if (seen.some(reached)) continue;
       const atFwd = seen.find((h) => h.target === 'forward') ?? seen[0];
-      const found = all.find((h) => h.target === 'found' && h.obs.status === 'ok');
+      const found = all.find((h) => h.target === 'found' && reached(h));
       let actual: string | undefined;
       if (!host) {
         if (!atFwd || atFwd.obs.status === 'ok') continue;
@@ -188,7 +172,7 @@ const forward: Rule = {
       if (fixes.length === 0) {
         fixes.push({
           title: `Find the VPN host and point the forward at it`,
-          steps: [`Find the machine that runs OpenVPN, then change the router's forward of ${P} ${f.port} from ${f.to} to its address.`],
+          steps: [`Find the machine that runs ${kindWords(config).name}, then change the router's forward of ${P} ${f.port} from ${f.to} to its address.`],
         });
       }
       out.push({
@@ -226,7 +210,8 @@ const outside: Rule = {
     const resolve = ctx.first('vpn', 'resolve');
     const pub = handshakes(ctx).filter((h) => h.target === 'public');
     if (!resolve && pub.length === 0) return [];
-    if (pub.some((h) => h.obs.status === 'ok')) return [];
+    if (pub.some(reached)) return [];
+    const w = kindWords(ctx.config);
     const rd = dataOf<VpnResolveData>(resolve);
     const name = ctx.config.vpn.publicName ?? resolve?.labels.name ?? rd.name ?? resolve?.subject ?? pub[0].address;
     const addresses = listOf(rd.addresses);
@@ -247,11 +232,11 @@ const outside: Rule = {
         id: 'vpn-unknown',
         labels: { name },
         severity: 'unknown',
-        title: `Whether the VPN answers at ${name} is unknown: ${endpoint(silent[0])} stays silent (tls-auth?)`,
-        explanation: `From outside, an OpenVPN handshake to ${name} (${endpoint(silent[0])}) got no answer. A server with tls-auth drops unsigned packets exactly like this, but so does a forward leading nowhere behind a router that drops instead of refusing.`,
+        title: `Whether the ${w.name} VPN answers at ${name} is unknown: ${endpoint(silent[0])} stays silent${w.name === 'WireGuard' ? ' (WireGuard answers only known peers)' : ' (tls-auth or tls-crypt?)'}`,
+        explanation: `From outside, a ${w.name} handshake to ${name} (${endpoint(silent[0])}) got no answer. A server that does not accept netdoctor's key stays silent exactly like this, but so does a forward leading nowhere behind a router that drops instead of refusing.`,
         impact: 'Unknown whether outside servers can connect to the VPN.',
         evidence,
-        fixes: [tlsAuthFix(ctx, vpnHostOf(ctx), silent.some((h) => h.signed)), checkInside],
+        fixes: [keyFix(ctx.config, vpnHostOf(ctx), silent.some((h) => h.signed)), checkInside],
       }];
     }
     const h = failed[0];
@@ -265,7 +250,7 @@ const outside: Rule = {
       explanation:
         (resolveFailed
           ? `From this vantage, ${name} did not resolve (${resolve!.summary}), so outside servers cannot even find home. `
-          : `From this vantage, ${name} resolves to ${addresses.length ? addresses.join(', ') : h.address}, and an OpenVPN handshake to ${endpoint(h)} got ${said(h)}. `) +
+          : `From this vantage, ${name} resolves to ${addresses.length ? addresses.join(', ') : h.address}, and a ${w.name} handshake to ${endpoint(h)} got ${said(h)}. `) +
         'Between an outside server and the VPN stand the DDNS record, the ISP (carrier-grade NAT), the router\'s port forward and the VPN service; from outside, netdoctor cannot see which of them broke.',
       impact: 'Outside servers cannot connect to the VPN, nor reach anything behind it.',
       consequence: `the VPN became unreachable from outside at ${name}`,
@@ -275,7 +260,7 @@ const outside: Rule = {
   },
 };
 
-export const vpnRules: Rule[] = [service, forward, outside];
+export const vpnRules: Rule[] = [service, forward, outside, wrongKey];
 
 export const vpnEdges: ExplainEdge[] = [
   { cause: 'vpn-service-down', effect: 'vpn-unreachable', because: 'a VPN that does not answer at home does not answer from outside either' },

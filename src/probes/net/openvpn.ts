@@ -27,8 +27,8 @@
  * counted), never trusted and never fatal.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
+import { outcomeOfError, udpExchange, type ExchangeOutcome } from './udp-exchange.js';
 
 export const OPCODE = {
   CONTROL_V1: 4,
@@ -212,7 +212,15 @@ export function parseServerPacket(buf: Uint8Array, tlsAuth?: TlsAuth): ParseResu
   };
 }
 
-export type Judgement = { answer: true; serverSessionId: string } | { answer: false; why: string };
+/** `wrongKey`: an OpenVPN answered, but its reply does not verify with the configured key. */
+export type Judgement = { answer: true; serverSessionId: string } | { answer: false; why: string; wrongKey?: boolean };
+
+/** How the client reset is protected (tls-crypt, tls-crypt-v2) and its reply checked. Never logs key bytes. */
+export interface ResetWrap {
+  kind: 'tls-crypt' | 'tls-crypt-v2';
+  encodeReset(sessionId: Buffer, packetId: number, time: number): Buffer;
+  judge(buf: Uint8Array, sessionId: Buffer): Judgement;
+}
 
 /**
  * The one test of "the server answered us": a HARD_RESET_SERVER_V2 that
@@ -235,13 +243,15 @@ export function judgeReply(buf: Uint8Array, sessionId: Buffer, tlsAuth?: TlsAuth
 // ---------------------------------------------------------------------------
 // Transport
 
-export type HandshakeOutcome = 'answered' | 'refused' | 'host-unreachable' | 'no-reply' | 'no-route' | 'aborted' | 'error';
+export type HandshakeOutcome = ExchangeOutcome;
 
 export interface HandshakeOptions {
   address: string;
   port: number;
   proto: 'udp' | 'tcp';
   tlsAuth?: TlsAuth;
+  /** tls-crypt or tls-crypt-v2 instead of tls-auth. */
+  wrap?: ResetWrap;
   /** How long to wait for an answer in all, ms. */
   timeoutMs: number;
   /** UDP: first retransmission after this many ms, doubling after. */
@@ -269,16 +279,6 @@ export interface HandshakeResult {
   detail?: string;
 }
 
-const UNREACHABLE = new Set(['EHOSTUNREACH', 'EHOSTDOWN']);
-const NO_ROUTE = new Set(['ENETUNREACH', 'EADDRNOTAVAIL', 'EINVAL']);
-
-function outcomeOfError(code: string | undefined): HandshakeOutcome {
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return 'refused';
-  if (code && UNREACHABLE.has(code)) return 'host-unreachable';
-  if (code && NO_ROUTE.has(code)) return 'no-route';
-  return 'error';
-}
-
 /** Sends a client reset and waits for the server's. Resolves, never rejects. */
 export function openvpnHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
   return opts.proto === 'tcp' ? tcpHandshake(opts) : udpHandshake(opts);
@@ -287,95 +287,44 @@ export function openvpnHandshake(opts: HandshakeOptions): Promise<HandshakeResul
 interface Session {
   sessionId: Buffer;
   nextPacket(): Buffer;
+  judge(buf: Uint8Array): Judgement;
 }
 
-function newSession(tlsAuth: TlsAuth | undefined): Session {
+function newSession({ tlsAuth, wrap }: HandshakeOptions): Session {
   let sessionId = randomBytes(SESSION_ID_BYTES);
   while (sessionId.every((x) => x === 0)) sessionId = randomBytes(SESSION_ID_BYTES);
   // The tls-auth replay counter must grow with every retransmission, or the server drops the copy as a replay.
   let packetId = 1;
   return {
     sessionId,
-    nextPacket: () =>
-      encodeClientReset({
-        sessionId,
-        tlsAuth: tlsAuth && { auth: tlsAuth, packetId: packetId++, time: Math.floor(Date.now() / 1000) },
-      }),
+    nextPacket: () => {
+      const time = Math.floor(Date.now() / 1000);
+      if (wrap) return wrap.encodeReset(sessionId, packetId++, time);
+      return encodeClientReset({ sessionId, tlsAuth: tlsAuth && { auth: tlsAuth, packetId: packetId++, time } });
+    },
+    judge: (buf) => (wrap ? wrap.judge(buf, sessionId) : judgeReply(buf, sessionId, tlsAuth)),
   };
 }
 
-function udpHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
-  return new Promise((resolve) => {
-    const session = newSession(opts.tlsAuth);
-    const started = performance.now();
-    const base = { address: opts.address, port: opts.port, proto: 'udp' as const, signed: !!opts.tlsAuth };
-    let attempts = 0;
-    let ignored = 0;
-    let ignoredWhy: string | undefined;
-    let firstSend: number | undefined;
-    let done = false;
-    let retransmit: NodeJS.Timeout | undefined;
-    const socket = dgram.createSocket('udp4');
-
-    const finish = (r: Partial<HandshakeResult> & { outcome: HandshakeOutcome }) => {
-      if (done) return;
-      done = true;
-      clearTimeout(retransmit);
-      clearTimeout(overall);
-      opts.signal?.removeEventListener('abort', onAbort);
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
-      resolve({ ...base, attempts, ignored, ignoredWhy, elapsedMs: Math.round(performance.now() - (firstSend ?? started)), ...r });
-    };
-    const onAbort = () => finish({ outcome: 'aborted', detail: 'the run was cut before an answer came' });
-    const overall = setTimeout(() => finish({ outcome: 'no-reply' }), Math.max(0, opts.timeoutMs));
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    socket.on('error', (err: NodeJS.ErrnoException) => finish({ outcome: outcomeOfError(err.code), errorCode: err.code, detail: err.message }));
-    socket.on('message', (msg) => {
-      const j = judgeReply(msg, session.sessionId, opts.tlsAuth);
-      if (j.answer) {
-        finish({ outcome: 'answered', serverSessionId: j.serverSessionId, rttMs: Math.round((performance.now() - (firstSend ?? started)) * 10) / 10 });
-      } else {
-        ignored++;
-        ignoredWhy ??= j.why;
-      }
-    });
-
-    let gap = opts.retransmitMs ?? 1000;
-    const send = () => {
-      if (done) return;
-      try {
-        socket.remoteAddress();
-      } catch {
-        return; // the connect failed (no route from this machine): its 'error' event says why
-      }
-      attempts++;
-      firstSend ??= performance.now();
-      socket.send(session.nextPacket(), (err) => {
-        if (err) finish({ outcome: outcomeOfError((err as NodeJS.ErrnoException).code), errorCode: (err as NodeJS.ErrnoException).code, detail: err.message });
-      });
-      retransmit = setTimeout(send, gap);
-      gap *= 2;
-    };
-    try {
-      // Connected, so that ICMP errors (port/host unreachable) come back to this socket.
-      socket.connect(opts.port, opts.address, send);
-    } catch (err) {
-      finish({ outcome: 'error', errorCode: (err as NodeJS.ErrnoException).code, detail: (err as Error).message });
-    }
+async function udpHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
+  const session = newSession(opts);
+  const r = await udpExchange({
+    ...opts,
+    packet: () => session.nextPacket(),
+    judge: (msg) => {
+      const j = session.judge(msg);
+      return j.answer ? { answer: true, value: j.serverSessionId } : j;
+    },
   });
+  const { value, ...rest } = r;
+  return { address: opts.address, port: opts.port, proto: 'udp', signed: !!(opts.tlsAuth || opts.wrap), ...rest, serverSessionId: value };
 }
 
 function tcpHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
   return new Promise((resolve) => {
-    const session = newSession(opts.tlsAuth);
+    const session = newSession(opts);
     const started = performance.now();
-    const base = { address: opts.address, port: opts.port, proto: 'tcp' as const, signed: !!opts.tlsAuth };
+    const base = { address: opts.address, port: opts.port, proto: 'tcp' as const, signed: !!(opts.tlsAuth || opts.wrap) };
     let attempts = 0;
     let ignored = 0;
     let ignoredWhy: string | undefined;
@@ -417,12 +366,12 @@ function tcpHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
         if (pending.length < 2 + len) break;
         const frame = pending.subarray(2, 2 + len);
         pending = Buffer.from(pending.subarray(2 + len));
-        const j = judgeReply(frame, session.sessionId, opts.tlsAuth);
-        if (j.answer) {
-          return finish({ outcome: 'answered', serverSessionId: j.serverSessionId, rttMs: Math.round((performance.now() - (sentAt ?? started)) * 10) / 10 });
-        }
+        const j = session.judge(frame);
+        const rttMs = Math.round((performance.now() - (sentAt ?? started)) * 10) / 10;
+        if (j.answer) return finish({ outcome: 'answered', serverSessionId: j.serverSessionId, rttMs });
         ignored++;
         ignoredWhy ??= j.why;
+        if (j.wrongKey) return finish({ outcome: 'wrong-key', rttMs, detail: j.why });
       }
       if (pending.length > MAX_REPLY_BYTES) finish({ outcome: 'error', detail: 'the server sent more than a reset without answering' });
     });
