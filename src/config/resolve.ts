@@ -16,7 +16,7 @@ export interface Config {
   /** Upper bound of a whole run, ms. */
   deadlineMs: number;
   hosts: HostConfig[];
-  router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[] };
+  router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[]; upnp: boolean };
   dhcp: { servers: string[]; windowMs: number };
   dns: { servers: string[]; records: Record<string, string>; external: string[] };
   wan: { targets: string[] };
@@ -82,6 +82,7 @@ export function resolveConfig(
       wanIp: file.router?.wanIp,
       dnsServer: file.router?.dnsServer,
       forwards: file.router?.forwards ?? [],
+      upnp: file.router?.upnp ?? true,
     },
     dhcp: {
       servers: file.dhcp?.servers ?? (routerIp ? [routerIp] : []),
