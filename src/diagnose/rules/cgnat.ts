@@ -109,8 +109,8 @@ export const cgnatRule: Rule = {
     const inbound = ctx.config.router.forwards.length > 0 || ctx.config.vpn.publicName !== undefined;
     const ev = legacy ? [legacy, ...evidence.filter((o) => o.check === 'hop' && isShared(dataOf<HopData>(o).address ?? ''))] : evidence;
     if (v.verdict === 'cgnat') return [cgnatFinding(ctx, v, ev.map((o) => o.id), inbound)];
-    // Nothing to judge without a way in from outside; an old recording's unknown stays as it was shown then.
-    if (v.verdict === 'unknown' && inbound && !legacy && v.data.why !== 'no-evidence') return [unknownFinding(ctx, v, ev.map((o) => o.id))];
+    // Said only when it matters (a way in from outside) and the public address is known (else ddns-unknown says so); an old recording's unknown stays as it was shown then.
+    if (v.verdict === 'unknown' && inbound && !legacy && v.data.why !== 'no-evidence' && v.data.publicIp) return [unknownFinding(ctx, v, ev.map((o) => o.id))];
     return [];
   },
 };
