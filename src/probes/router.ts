@@ -152,7 +152,7 @@ async function upnp(ctx: ProbeContext, gateway: string | undefined, local: strin
     const up = state === 'Connected';
     ctx.emit({
       check: 'connection', subject: 'wan', status: up ? 'ok' : 'fail', reason: up ? 'connected' : 'not-connected',
-      summary: `the router says its WAN link is ${state || 'of unknown status'}${uptimeS !== undefined ? `, up for ${formatDuration(uptimeS * 1000, { spaced: true })}` : ''}${v.NewLastConnectionError && v.NewLastConnectionError !== 'ERROR_NONE' ? ` (last error ${v.NewLastConnectionError})` : ''}`,
+      summary: `the router says its WAN link is ${state || 'of unknown status'}${up && uptimeS !== undefined ? `, up for ${formatDuration(uptimeS * 1000, { spaced: true })}` : ''}${v.NewLastConnectionError && v.NewLastConnectionError !== 'ERROR_NONE' ? ` (last error ${v.NewLastConnectionError})` : ''}`,
       values: uptimeS !== undefined ? { uptime_s: uptimeS } : {},
       data: { status: state, ...(uptimeS !== undefined ? { uptimeS } : {}), ...(v.NewLastConnectionError ? { lastError: v.NewLastConnectionError } : {}) } satisfies RouterConnectionData,
     });
