@@ -22,6 +22,7 @@ import { readDdclientCache } from '../probes/net/ddclient.js';
 import { ipv4Entries, readNeighbours, type NeighbourEntry } from '../probes/net/neighbours.js';
 import { MAX_PREFIX_UNFORCED } from '../probes/net/sweep.js';
 import type { Observation } from '../probes/types.js';
+import { describeRouterAnswer, routerAnswerOf, wanIpLine, type RouterAnswer } from './init-router.js';
 import { formatDuration } from '../shared/duration.js';
 import { ConfigError, UserError, errorMessage } from '../shared/errors.js';
 import { compareIp, inSubnet, isIPv4, subnetOf, type Subnet } from '../shared/ipv4.js';
@@ -56,6 +57,8 @@ export interface ScanFindings {
   dhcp: Array<{ serverId: string; router: string[]; dns: string[]; domain?: string }>;
   /** What could not be done (no permission for DHCP, subnet too wide…), in words. */
   notes: string[];
+  /** What the router answered over UPnP and NAT-PMP/PCP (init-router.ts). */
+  router?: RouterAnswer;
 }
 
 /** Everything the starter file is written from. */
@@ -252,6 +255,7 @@ function describeScan(s: ScanFindings): string[] {
   lines.push(`scan       ${plural(s.alive.length, 'device')} answered`);
   if (s.dhcp.length === 0) lines.push('dhcp       no DHCP server answered');
   for (const o of s.dhcp) lines.push(`dhcp       ${o.serverId} hands out gateway ${o.router.join(', ') || 'none'}, DNS ${o.dns.join(', ') || 'none'}`);
+  if (s.router) lines.push(describeRouterAnswer(s.router));
   for (const n of s.notes) lines.push(`note       ${n}`);
   return lines;
 }
@@ -278,10 +282,11 @@ async function askYesNo(question: string): Promise<boolean> {
  * (never a REQUEST: no lease is taken), side by side under one deadline.
  */
 async function activeScan(d: Discovered): Promise<ScanFindings> {
-  const [{ openPipeline }, { dhcpProbe }, { hostsProbe }] = await Promise.all([
+  const [{ openPipeline }, { dhcpProbe }, { hostsProbe }, { routerProbe }] = await Promise.all([
     import('../run/pipeline.js'),
     import('../probes/dhcp.js'),
     import('../probes/hosts.js'),
+    import('../probes/router.js'),
   ]);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
@@ -289,7 +294,7 @@ async function activeScan(d: Discovered): Promise<ScanFindings> {
   // No prepare step: init runs as whoever started it, and each probe opens what it needs in its run.
   const pipeline = await openPipeline({
     config: resolveConfig({}, d.machine),
-    probes: [dhcpProbe, hostsProbe],
+    probes: [dhcpProbe, hostsProbe, routerProbe],
     vantage: 'inside',
     deadlineMs: DEFAULTS.dhcpWindowMs + 3000,
     prepare: false,
@@ -319,7 +324,8 @@ export function scanFindingsOf(observations: readonly Observation[]): ScanFindin
       out.notes.push(`${o.probe}: ${o.summary}`);
     }
   }
-  return out;
+  const router = routerAnswerOf(observations);
+  return router ? { ...out, router } : out;
 }
 
 // ------------------------------------------------------------------ the file
@@ -442,7 +448,7 @@ export function starterYaml(d: Discovered, when: Date, probeKeyFile = PROBE_KEY_
   const router: string[] = [];
   if (gateway) router.push(`  ip: ${gateway}   # the default gateway`);
   else router.push('  # ip: 192.168.1.1   # no default gateway on the LAN was found');
-  router.push('  # wanIp: 203.0.113.10   # its public (WAN) address, if you know it: spots carrier-grade NAT');
+  router.push(wanIpLine(d.scan?.router));
   if (handedDns) router.push(`  dnsServer: ${handedDns}   # the DNS server its DHCP offer hands out (seen in the scan)`);
   else router.push(`  # dnsServer: ${lanDns[0] ?? '192.168.1.10'}   # the DNS server the router hands out to every device`);
   router.push('  # forwards:   # port forwards to check, e.g. OpenVPN on a Pi:');

@@ -17,7 +17,7 @@ export interface Config {
   /** Upper bound of a whole run, ms. */
   deadlineMs: number;
   hosts: HostConfig[];
-  router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[] };
+  router: { ip?: string; wanIp?: string; dnsServer?: string; forwards: ForwardConfig[]; upnp: boolean };
   /** `listed`: netdoctor.yaml names the servers, so one is expected; the router default alone is not evidence. */
   dhcp: { servers: string[]; windowMs: number; listed: boolean };
   dns: { servers: string[]; records: Record<string, string>; external: string[] };
@@ -105,6 +105,7 @@ export function resolveConfig(
       wanIp: file.router?.wanIp,
       dnsServer: file.router?.dnsServer,
       forwards: file.router?.forwards ?? [],
+      upnp: file.router?.upnp ?? true,
     },
     dhcp: {
       servers: file.dhcp?.servers ?? (routerIp ? [routerIp] : []),

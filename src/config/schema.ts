@@ -188,6 +188,8 @@ export const configSchema = z.strictObject({
       wanIp: ipv4.optional(),
       dnsServer: ipv4.optional(),
       forwards: z.array(forward).optional(),
+      /** false: never ask the router over UPnP (SSDP discovery and SOAP); NAT-PMP/PCP is still asked. */
+      upnp: z.boolean().optional(),
     })
     .optional(),
   dhcp: z

@@ -49,7 +49,7 @@ interface Node {
 }
 
 /** The probe each family mostly reads, for the family of a probe-level unknown. */
-const FAMILY_OF_PROBE: Record<ProbeName, Family> = { dhcp: 'dhcp', hosts: 'addressing', wan: 'wan', dns: 'dns', ddns: 'ddns', vpn: 'vpn' };
+const FAMILY_OF_PROBE: Record<ProbeName, Family> = { dhcp: 'dhcp', hosts: 'addressing', wan: 'wan', dns: 'dns', ddns: 'ddns', vpn: 'vpn', router: 'wan' };
 
 const PROBE_TOPIC: Record<ProbeName, string> = {
   dhcp: 'DHCP',
@@ -58,6 +58,7 @@ const PROBE_TOPIC: Record<ProbeName, string> = {
   dns: 'DNS',
   vpn: 'VPN',
   ddns: 'DDNS name',
+  router: "The router's own view",
 };
 
 const OUT_OF_SCOPE_REASONS = new Set(['not-selected', 'other-vantage', 'not-configured', 'not-run']);

@@ -12,11 +12,12 @@ import { dhcpEdges, dhcpRules } from './rules/dhcp.js';
 import { reservationsEdges, reservationsRules } from './rules/reservations.js';
 import { dnsEdges, dnsRules } from './rules/dns.js';
 import { vpnEdges, vpnRules } from './rules/vpn.js';
+import { routerEdges, routerRules } from './rules/router.js';
 import { wanEdges, wanRules } from './rules/wan.js';
 import type { Diagnosis } from './types.js';
 
-export const RULES: readonly Rule[] = [...dhcpRules, ...reservationsRules, ...addressingRules, ...wanRules, ...dnsRules, ...ddnsRules, ...vpnRules];
-export const EDGES: readonly ExplainEdge[] = [...dhcpEdges, ...reservationsEdges, ...addressingEdges, ...wanEdges, ...dnsEdges, ...ddnsEdges, ...vpnEdges];
+export const RULES: readonly Rule[] = [...dhcpRules, ...reservationsRules, ...addressingRules, ...wanRules, ...dnsRules, ...ddnsRules, ...vpnRules, ...routerRules];
+export const EDGES: readonly ExplainEdge[] = [...dhcpEdges, ...reservationsEdges, ...addressingEdges, ...wanEdges, ...dnsEdges, ...ddnsEdges, ...vpnEdges, ...routerEdges];
 
 export function diagnose(observations: readonly Observation[], config: Config): Diagnosis {
   return diagnoseWith(RULES, EDGES, observations, config);

@@ -17,7 +17,8 @@ export type { HostData, SweepData } from '../probes/hosts.js';
 export type { GatewayData as PingData, HopData, WanSummaryData } from '../probes/wan.js';
 export type { QueryData as DnsQueryData, ServerData as DnsServerData } from '../probes/dns.js';
 export type { HandshakeData as VpnHandshakeData, ResolveData as VpnResolveData } from '../probes/vpn.js';
-export type { CgnatData, DdclientData, PublicIpData, RecordData as DdnsRecordData } from '../probes/ddns.js';
+export type { DdclientData, PublicIpData, RecordData as DdnsRecordData } from '../probes/ddns.js';
+export type { GatewayProtocolData, RouterConnectionData, RouterMappingsData, RouterWanData, UpnpData } from '../probes/router.js';
 
 /** The observation's data, typed for reading; `{}` when the probe attached none. */
 export function dataOf<D>(o: Observation | undefined): Partial<D> {

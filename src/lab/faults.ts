@@ -15,6 +15,7 @@ export const FAULTS = {
   'isp-down': "the WAN link goes down (router's wan0)",
   'rogue-dhcp': 'a second DHCP server (192.168.1.254) appears on the LAN, handing out its own gateway and DNS',
   cgnat: "the router's WAN gets 100.64.0.10/10 behind a carrier-grade NAT (public 203.0.113.99); the forward no longer reaches home",
+  'upnp-off': "the router's UPnP IGD and NAT-PMP/PCP are switched off (miniupnpd stops)",
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
@@ -44,9 +45,11 @@ export interface World {
   wan: WanMode;
   wanUp: boolean;
   rogue: boolean;
+  /** miniupnpd runs on the router. */
+  upnp: boolean;
 }
 
-export const HEALTHY: World = { routerDhcp: 'healthy', dnsServer: true, vpnServers: true, wan: 'normal', wanUp: true, rogue: false };
+export const HEALTHY: World = { routerDhcp: 'healthy', dnsServer: true, vpnServers: true, wan: 'normal', wanUp: true, rogue: false, upnp: true };
 
 /**
  * unplugged-pi and reservations-lost both decide the router's DHCP; the one
@@ -66,6 +69,7 @@ export function worldFor(faults: readonly FaultName[]): World {
       case 'isp-down': w.wanUp = false; break;
       case 'rogue-dhcp': w.rogue = true; break;
       case 'cgnat': w.wan = 'cgnat'; break;
+      case 'upnp-off': w.upnp = false; break;
     }
   }
   return w;

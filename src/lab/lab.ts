@@ -15,6 +15,7 @@ import { EnvironmentError, UsageError, UserError } from '../shared/errors.js';
 import { inSubnet, ipToInt, parseCidr } from '../shared/ipv4.js';
 import { waitFor } from '../shared/wait.js';
 import { labConfigYaml } from './config-yaml.js';
+import { prepareMiniupnpd, UPNP_HTTP_PORT } from './upnp.js';
 import { HEALTHY, addFaults, checkFaultNames, worldFor, type FaultName, type World } from './faults.js';
 import {
   dnsmasqArgv, httpdArgv, ispResolverConf, makePki, openvpnArgv, openvpnConf, piDnsConf, rogueDhcpConf, routerDhcpConf,
@@ -65,7 +66,7 @@ export interface LabStatus {
 }
 
 /** The commands the lab runs; checked up front so a missing package is one clear message. */
-export const LAB_COMMANDS = ['ip', 'iptables-restore', 'ss', 'dnsmasq', 'busybox', 'openvpn', 'openssl'] as const;
+export const LAB_COMMANDS = ['ip', 'iptables-restore', 'ss', 'dnsmasq', 'busybox', 'openvpn', 'openssl', 'miniupnpd', 'nft'] as const;
 
 /** Why the lab cannot run on this machine, or undefined when it can. */
 export function labUnavailableReason(): string | undefined {
@@ -295,6 +296,7 @@ export class Lab {
     }
     if (from.wan !== to.wan || from.wanUp !== to.wanUp) step(['wan', 'wanUp'], this.configureWan(to));
     if (from.rogue !== to.rogue) step(['rogue'], to.rogue ? this.addRogue() : this.removeRogue());
+    if ((from.upnp ?? true) !== to.upnp) step(['upnp'], to.upnp ? this.startUpnp() : this.stopService('router/miniupnpd'));
     if (from.routerDhcp !== to.routerDhcp) step(['routerDhcp'], this.changeRouterDhcp(from, to));
     const results = await Promise.allSettled(steps.map((s) => s.done));
     const reached: World = { ...from };
@@ -382,7 +384,7 @@ export class Lab {
       await Promise.all((Object.keys(DHCP_CLIENTS) as DhcpClientNode[]).map((n) =>
         this.waitAddress(n, (a) => a === DHCP_CLIENTS[n].ip, `its reserved address ${DHCP_CLIENTS[n].ip}`)));
     };
-    await Promise.all([isp(), lan(), this.startPiDns(), this.makePki().then(() => this.startVpn())]);
+    await Promise.all([isp(), lan(), this.startPiDns(), this.makePki().then(() => this.startVpn()), this.startUpnp()]);
   }
 
   private udhcpcScriptPath(node: DhcpClientNode): string {
@@ -423,6 +425,12 @@ export class Lab {
     writeFileSync(conf, routerDhcpConf(this.stateDir, { reservations }));
     const rec = this.startService('router', 'dnsmasq', dnsmasqArgv(conf));
     await this.waitListening(rec, 'router', 'udp', 67);
+  }
+
+  /** miniupnpd on the router (src/lab/upnp.ts): ready once its HTTP port listens. */
+  private async startUpnp(): Promise<void> {
+    const rec = this.startService('router', 'miniupnpd', await prepareMiniupnpd(this.stateDir, this.ns('router')));
+    await this.waitListening(rec, 'router', 'tcp', UPNP_HTTP_PORT);
   }
 
   private async startPiDns(): Promise<void> {

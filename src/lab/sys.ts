@@ -58,7 +58,7 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   return (signal && table[signal]) ?? 1;
 }
 
-export const LAB_PACKAGES_HINT = 'The lab needs root and the Debian packages iproute2 iptables dnsmasq-base busybox openvpn openssl iputils-ping.';
+export const LAB_PACKAGES_HINT = 'The lab needs root and the Debian packages iproute2 iptables dnsmasq-base busybox openvpn openssl iputils-ping miniupnpd nftables.';
 
 export class CommandError extends Error {
   override name = 'CommandError';

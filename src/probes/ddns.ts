@@ -16,9 +16,9 @@
  * - `ddclient`: what ddclient's cache says it last sent, and when. Reported,
  *   never believed: the cache says "good" as happily while the record is
  *   stale. No secret from ddclient's files is ever read into an observation.
- * - `cgnat`: whether the public address can be the router's own: a WAN
- *   address or the hop past the gateway in 100.64.0.0/10 (or a private range)
- *   means a NAT upstream of the router, and no port forward can work.
+ * Whether the public address is the router's own (carrier-grade NAT) is the
+ * cgnat rule's judgement (src/diagnose/rules/cgnat.ts), from this probe's
+ * public address, the wan probe's hops and the router probe's WAN address.
  *
  * From outside (a VPS), a what-is-my-IP service sees the VPS, not home: the
  * probe then only resolves the name and reports what is published; the VPN
@@ -27,12 +27,11 @@
 import { redactUrl, redactUrlsIn } from '../shared/redact.js';
 import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
-import { inSubnet, isIPv4, isPrivate, SHARED_CGNAT } from '../shared/ipv4.js';
+import { isIPv4 } from '../shared/ipv4.js';
 import { entryFor, readCachePathFromConf, readDdclientCache, type DdclientEntry } from './net/ddclient.js';
 import { addressesOf, answerValues, queryDns, type DnsResult } from './net/dns-client.js';
 import { addressInBody, httpGet } from './net/http-get.js';
-import { ping } from './net/ping.js';
-import type { Observation, ObservationStatus, Probe, ProbeContext } from './types.js';
+import type { ObservationStatus, Probe, ProbeContext } from './types.js';
 
 /** Where ddclient keeps its cache unless its config says otherwise (`cache=`). */
 export const DEFAULT_DDCLIENT_CACHE = '/var/cache/ddclient/ddclient.cache';
@@ -79,15 +78,6 @@ export interface DdclientData {
   error?: string;
 }
 
-export interface CgnatData {
-  publicIp?: string;
-  routerWanIp?: string;
-  secondHop?: string;
-  /** Where the hop came from: the wan probe's `hop` observation, or this probe's own TTL-2 ping. */
-  secondHopSource?: 'wan' | 'ping';
-  why: string;
-}
-
 export const ddnsProbe: Probe = {
   name: 'ddns',
   title: 'The dynamic DNS name points at the current public address, and that address is the router\'s (no CGNAT)',
@@ -105,7 +95,6 @@ export const ddnsProbe: Probe = {
       const why = {
         'public-ip': ['public', 'from outside, a what-is-my-IP service sees this machine, not home'],
         ddclient: ['cache', 'ddclient runs at home, not here'],
-        cgnat: ['wan', 'it needs home\'s public address and the path out of home'],
       } as const;
       for (const [check, [subject, because]] of Object.entries(why)) {
         ctx.emit({ check, subject, status: 'skipped', reason: 'other-vantage', summary: `${check} is only checked from inside: ${because}` });
@@ -114,17 +103,15 @@ export const ddnsProbe: Probe = {
     }
 
     // Independent questions, asked at once; the record and the cache are judged against the public address.
-    const [publicIp, record, ddclient, secondHop] = await Promise.all([
+    const [publicIp, record, ddclient] = await Promise.all([
       learnPublicIp(ctx),
       hostname ? resolveRecord(ctx, hostname) : Promise.resolve(undefined),
       readDdclient(ctx, hostname),
-      findSecondHop(ctx),
     ]);
     emitPublicIp(ctx, publicIp);
     if (hostname && record) await emitRecord(ctx, hostname, record, publicIp.address);
     else ctx.emit({ check: 'record', subject: 'ddns', status: 'skipped', reason: 'not-configured', summary: 'no DDNS name to check: set ddns.hostname' });
     emitDdclient(ctx, ddclient, record?.published ?? [], publicIp.address);
-    emitCgnat(ctx, judgeCgnat({ routerWanIp: ctx.config.router.wanIp, publicIp: publicIp.address, secondHop: secondHop?.address }), secondHop?.source);
   },
 };
 
@@ -443,89 +430,3 @@ function emitDdclient(ctx: ProbeContext, d: DdclientOutcome, published: string[]
     }
   }
 }
-
-// ---------------------------------------------------------------------------
-// Carrier-grade NAT
-
-async function findSecondHop(ctx: ProbeContext): Promise<{ address: string; source: 'wan' | 'ping' } | undefined> {
-  const wan = await ctx.resultsOf('wan');
-  const hop = wan?.find((o) => o.check === 'hop');
-  if (hop) {
-    const address = (hop.data as { address?: string } | undefined)?.address;
-    return hop.status === 'ok' && address && isIPv4(address) ? { address, source: 'wan' } : undefined;
-  }
-  // The wan probe is not in this run (or says nothing of the hop): ask the path ourselves, once.
-  const target = ctx.config.wan.targets.find(isIPv4);
-  const budget = Math.min(2000, remaining(ctx));
-  if (!target || budget <= 0) return undefined;
-  const r = await ping(target, { count: 1, ttl: 2, timeoutMs: budget, signal: ctx.signal });
-  if (r.ttlExceededFrom && isIPv4(r.ttlExceededFrom)) return { address: r.ttlExceededFrom, source: 'ping' };
-  // The target itself is within two hops: it is the second hop.
-  if (r.received > 0) return { address: target, source: 'ping' };
-  return undefined;
-}
-
-export interface CgnatVerdict {
-  status: ObservationStatus;
-  reason: 'cgnat' | 'public' | 'unknown';
-  summary: string;
-  data: CgnatData;
-}
-
-const isShared = (ip: string) => inSubnet(ip, SHARED_CGNAT);
-
-/**
- * Pure: is there a NAT between the router and the internet? The address the
- * world sees (`publicIp`) can only reach home through a port forward if it
- * is the router's own WAN address.
- */
-export function judgeCgnat(input: { routerWanIp?: string; publicIp?: string; secondHop?: string }): CgnatVerdict {
-  const { routerWanIp, publicIp, secondHop } = input;
-  const base: Omit<CgnatData, 'why'> = {
-    ...(publicIp ? { publicIp } : {}),
-    ...(routerWanIp ? { routerWanIp } : {}),
-    ...(secondHop ? { secondHop } : {}),
-  };
-  const cgnat = (why: string, summary: string): CgnatVerdict => ({
-    status: 'fail', reason: 'cgnat', data: { ...base, why },
-    summary: `${summary}: no port forward on the router can be reached from the internet`,
-  });
-  const pub = publicIp ? ` (the world sees ${publicIp})` : '';
-  if (routerWanIp && isShared(routerWanIp)) return cgnat('wan-ip-shared', `the router's WAN address ${routerWanIp} is in ${SHARED_CGNAT.cidr}, carrier-grade NAT space${pub}`);
-  if (secondHop && isShared(secondHop)) return cgnat('second-hop-shared', `the hop past the gateway, ${secondHop}, is in ${SHARED_CGNAT.cidr}: the ISP puts this router behind carrier-grade NAT${pub}`);
-  if (publicIp && isShared(publicIp)) return cgnat('public-ip-shared', `the public address ${publicIp} is in ${SHARED_CGNAT.cidr}`);
-  if (secondHop && isPrivate(secondHop)) {
-    return cgnat('second-hop-private', `the hop past the gateway, ${secondHop}, is a private address: another NAT (a carrier NAT or the ISP's modem in router mode) sits in front of this router${pub}`);
-  }
-  if (routerWanIp && publicIp && routerWanIp !== publicIp) {
-    if (secondHop) {
-      // A public hop right past the gateway means the router's WAN is on a public network: the address changed, it is not hidden.
-      return {
-        status: 'ok', reason: 'public', data: { ...base, why: 'wan-ip-changed' },
-        summary: `the public address is ${publicIp}, not router.wanIp ${routerWanIp}; the hop past the gateway (${secondHop}) is public, so the WAN address changed (update router.wanIp) — no carrier-grade NAT`,
-      };
-    }
-    return cgnat('public-differs', `the public address ${publicIp} is not the router's WAN address ${routerWanIp} (router.wanIp): carrier-grade NAT, unless router.wanIp is out of date — the hop past the gateway could not be seen to tell`);
-  }
-  if (publicIp && routerWanIp === publicIp) {
-    return { status: 'ok', reason: 'public', data: { ...base, why: 'wan-ip-matches' }, summary: `the public address ${publicIp} is the router's own WAN address` };
-  }
-  if (secondHop) {
-    return {
-      status: 'ok', reason: 'public', data: { ...base, why: 'second-hop-public' },
-      summary: `the hop past the gateway, ${secondHop}, is a public address: the router is directly on the internet${pub}`,
-    };
-  }
-  return {
-    status: 'skipped', reason: 'unknown', data: { ...base, why: 'no-evidence' },
-    summary: 'carrier-grade NAT unknown: neither router.wanIp nor the hop past the gateway is known',
-  };
-}
-
-function emitCgnat(ctx: ProbeContext, v: CgnatVerdict, hopSource: 'wan' | 'ping' | undefined): Observation {
-  return ctx.emit({
-    check: 'cgnat', subject: 'wan', status: v.status, reason: v.reason, summary: v.summary,
-    data: { ...v.data, ...(v.data.secondHop && hopSource ? { secondHopSource: hopSource } : {}) } satisfies CgnatData,
-  });
-}
-

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/resolve.js';
 
-export const PROBE_NAMES = ['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns'] as const;
+export const PROBE_NAMES = ['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns', 'router'] as const;
 
 /** DNS query reasons for a local name that was answered, only not with the expected address (docs/observations.md). */
 export const DNS_WRONG_ANSWER_REASONS: readonly string[] = ['wrong-answer', 'nxdomain', 'no-answer'];

@@ -49,6 +49,35 @@ export interface HopData {
   reachedTarget?: boolean;
   /** Extension: the target the TTL-limited echo was sent to. */
   target: string;
+  /** Extension: why that destination: a WAN target, the public-address service's host, a DDNS resolver. */
+  purpose?: HopPurpose;
+}
+
+export type HopPurpose = 'wan-target' | 'public-ip' | 'ddns-resolver';
+/** The hop past the gateway is asked towards at most this many destinations (one far one is enough). */
+export const MAX_HOP_DESTINATIONS = 4;
+
+/**
+ * Where to ask for the hop past the gateway: the WAN targets, the public-address
+ * services' hosts and the DDNS resolvers (IPv4 literals only). A destination
+ * that is itself within two hops says nothing past the gateway, so several
+ * are asked and one far one gives the answer.
+ */
+export function hopDestinations(config: ProbeContext['config']): Array<{ ip: string; purpose: HopPurpose }> {
+  const out = new Map<string, HopPurpose>();
+  const add = (ip: string | undefined, purpose: HopPurpose) => {
+    if (ip && isIPv4(ip) && !out.has(ip)) out.set(ip, purpose);
+  };
+  for (const t of config.wan.targets) add(t, 'wan-target');
+  for (const source of config.ddns.publicIp) {
+    try {
+      add(new URL(source).hostname, 'public-ip');
+    } catch {
+      // Not a URL: the ddns probe says so.
+    }
+  }
+  for (const r of config.ddns.resolvers) add(r, 'ddns-resolver');
+  return [...out].slice(0, MAX_HOP_DESTINATIONS).map(([ip, purpose]) => ({ ip, purpose }));
 }
 
 export const HOP_TTL = 2;
@@ -78,10 +107,11 @@ export const wanProbe: Probe = {
     const timeoutMs = Math.max(500, Math.min(1500, ctx.deadline - Date.now() - 300));
     const opts = { ...ECHO, timeoutMs, signal: ctx.signal };
 
-    const [gw, results, hop] = await Promise.all([
+    const destinations = targets.length ? hopDestinations(ctx.config) : [];
+    const [gw, results, hops] = await Promise.all([
       gateway ? pingDetailed(gateway, opts) : Promise.resolve(undefined),
       mapLimit(targets, 8, (t) => pingDetailed(t, opts)),
-      targets.length ? pingDetailed(targets[0], { count: 2, intervalMs: 200, ttl: HOP_TTL, timeoutMs, signal: ctx.signal }) : Promise.resolve(undefined),
+      mapLimit(destinations, MAX_HOP_DESTINATIONS, (d) => pingDetailed(d.ip, { count: 2, intervalMs: 200, ttl: HOP_TTL, timeoutMs, signal: ctx.signal })),
     ]);
     if (ctx.signal.aborted) return;
 
@@ -126,7 +156,8 @@ export const wanProbe: Probe = {
       });
     }
 
-    if (hop) ctx.emit(hopObservation(hop));
+    // The first WAN target's hop keeps the subject `2` it always had; the others say where they were asked towards.
+    hops.forEach((h, i) => ctx.emit(hopObservation(h, destinations[i].purpose, i === 0 ? String(HOP_TTL) : `${HOP_TTL}/${h.target}`)));
   },
 };
 
@@ -169,12 +200,12 @@ function echoObservation(check: 'gateway' | 'target', r: Echo, mac?: string): Ob
   };
 }
 
-function hopObservation(r: PingResult): ObservationDraft {
+function hopObservation(r: PingResult, purpose: HopPurpose, subject: string): ObservationDraft {
   const address = r.ttlExceededFrom ?? (r.received > 0 ? r.target : undefined);
-  const data: HopData = { ttl: HOP_TTL, target: r.target, ...(address ? { address } : {}), ...(!r.ttlExceededFrom && address ? { reachedTarget: true } : {}) };
+  const data: HopData = { ttl: HOP_TTL, target: r.target, purpose, ...(address ? { address } : {}), ...(!r.ttlExceededFrom && address ? { reachedTarget: true } : {}) };
   if (address) {
     return {
-      check: 'hop', subject: String(HOP_TTL), status: 'ok', reason: 'found',
+      check: 'hop', subject, status: 'ok', reason: 'found', labels: { target: r.target },
       summary: r.ttlExceededFrom
         ? `the first router past the gateway (towards ${r.target}) is ${address}`
         : `${r.target} answers within ${HOP_TTL} hops, so it is the first address past the gateway`,
@@ -182,10 +213,10 @@ function hopObservation(r: PingResult): ObservationDraft {
     };
   }
   if (pingFailed(r)) {
-    return { check: 'hop', subject: String(HOP_TTL), status: 'error', reason: 'unmeasured', summary: `could not send a TTL-limited echo: ${r.error}`, data };
+    return { check: 'hop', subject, status: 'error', reason: 'unmeasured', labels: { target: r.target }, summary: `could not send a TTL-limited echo: ${r.error}`, data };
   }
   return {
-    check: 'hop', subject: String(HOP_TTL), status: 'fail', reason: 'no-answer',
+    check: 'hop', subject, status: 'fail', reason: 'no-answer', labels: { target: r.target },
     summary: `nothing answered an echo with TTL ${HOP_TTL} towards ${r.target} (no router past the gateway said "time to live exceeded")`,
     data,
   };

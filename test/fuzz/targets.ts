@@ -41,6 +41,9 @@ import { judgeReply, parseServerPacket, parseStaticKey, tlsAuthFromKey, type Tls
 import { HEADER_BYTES, judgeTlsCryptReply, tlsCryptKeys, unwrap, wrap } from '../../src/probes/net/openvpn-tls-crypt.js';
 import { createInitiation, generateKeyPair, judgeWireGuardReply, wireguardPeer } from '../../src/probes/net/wireguard.js';
 import { parsePingOutput } from '../../src/probes/net/ping.js';
+import { mappingFrom, parseDescription, parseSoapAnswer } from '../../src/probes/net/igd.js';
+import { parseGatewayAnswer } from '../../src/probes/net/natpmp.js';
+import { parseSsdpAnswer } from '../../src/probes/net/ssdp.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { isIPv4 } from '../../src/shared/ipv4.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
@@ -1144,9 +1147,113 @@ export const configTarget: FuzzTarget<TextInput> = {
   show: ({ kind, text }) => `${kind} ${showText(text)}`,
 };
 
+
+// ------------------------------------------------------------------ the router: SSDP, IGD description and SOAP, NAT-PMP/PCP
+
+const UPNP_DIR = join(FIXTURES, 'packets', 'upnp');
+const upnpFile = (f: string) => readFileSync(join(UPNP_DIR, f), 'latin1');
+const SSDP_SEEDS = [upnpFile('ssdp-miniupnpd.txt')];
+const DESC_SEEDS = [upnpFile('rootDesc-miniupnpd.xml')];
+const SOAP_SEEDS = readdirSync(UPNP_DIR).filter((f) => f.startsWith('soap-')).sort().map((f) => ({ action: f.split('-')[1], text: upnpFile(f) }));
+const GATEWAY_SEEDS = readdirSync(UPNP_DIR).filter((f) => f.endsWith('.hex')).sort().map((f) => hex(upnpFile(f)));
+const UPNP_FROM = '192.168.77.1';
+const UPNP_LOCATION = 'http://192.168.77.1:5000/rootDesc.xml';
+const XML_TOKENS = ['<', '>', '</', '/>', '&amp;', '&#0;', '&lt;', '<service>', '</service>', '<serviceType>', '<controlURL>', '</controlURL>', '<URLBase>', 'http://', 'http://10.0.0.1/', 'ftp://x/', '//evil/', '<s:Fault>', '<errorCode>', '713', '<NewExternalIPAddress>', '100.64.0.10', '<NewPortMappingIndex>', 'Response>', '\u0007', '\r\n'];
+const SSDP_TOKENS = ['\r\n', 'HTTP/1.1 200 OK', 'LOCATION:', 'ST:', 'USN:', 'SERVER:', ':', 'http://192.168.77.1:5000/', 'http://10.9.9.9/', 'https://', '\u001b[2J', '\u0000'];
+
+interface UpnpInput {
+  kind: InputKind;
+  what: 'ssdp' | 'description' | 'soap' | 'gateway';
+  text: string;
+  action?: string;
+  bytes?: Uint8Array;
+}
+
+const soapValue = fc.oneof(fc.constantFrom('', '0', '65535', '65536', '-1', '100.64.0.10', '192.168.1.20', 'UDP', 'tcp', 'Connected', '1'.repeat(30)), fc.string({ unit: 'binary-ascii', maxLength: 20 }));
+const soapGenerated: fc.Arbitrary<UpnpInput> = fc
+  .tuple(fc.constantFrom('GetExternalIPAddress', 'GetStatusInfo', 'GetGenericPortMappingEntry'), fc.dictionary(fc.constantFrom('NewExternalIPAddress', 'NewConnectionStatus', 'NewUptime', 'NewExternalPort', 'NewInternalPort', 'NewProtocol', 'NewInternalClient', 'NewEnabled', 'NewLeaseDuration', 'NewPortMappingDescription'), soapValue), fc.boolean(), fc.option(fc.nat({ max: 9999 })))
+  .map(([action, values, fault, code]) => ({
+    kind: 'generated' as const, what: 'soap' as const, action,
+    text: fault
+      ? `<s:Envelope><s:Body><s:Fault><detail><UPnPError><errorCode>${code ?? 'x'}</errorCode><errorDescription>Bad</errorDescription></UPnPError></detail></s:Fault></s:Body></s:Envelope>`
+      : `<s:Envelope><s:Body><u:${action}Response xmlns:u="x">${Object.entries(values).map(([k, v]) => `<${k}>${v}</${k}>`).join('')}</u:${action}Response></s:Body></s:Envelope>`,
+  }));
+const descGenerated: fc.Arbitrary<UpnpInput> = fc
+  .array(fc.tuple(fc.constantFrom('urn:schemas-upnp-org:service:WANIPConnection:1', 'urn:schemas-upnp-org:service:WANPPPConnection:1', 'urn:x'), fc.oneof(fc.constantFrom('/ctl/IPConn', 'http://192.168.77.1:5000/c', 'http://10.0.0.9/c', '', 'javascript:x', '//other/x'), fc.string({ maxLength: 20 }))), { maxLength: 80 })
+  .map((svcs) => ({ kind: 'generated' as const, what: 'description' as const, text: `<root><device><friendlyName>R</friendlyName><serviceList>${svcs.map(([t, c]) => `<service><serviceType>${t}</serviceType><controlURL>${c}</controlURL></service>`).join('')}</serviceList></device></root>` }));
+const ssdpGenerated: fc.Arbitrary<UpnpInput> = fc
+  .array(fc.tuple(fc.constantFrom('LOCATION', 'ST', 'USN', 'SERVER', 'location', 'X'), fc.oneof(fc.constantFrom(UPNP_LOCATION, 'http://10.0.0.9/x', 'http://user:pw@192.168.77.1/', 'urn:x'), fc.string({ unit: 'binary', maxLength: 40 }))), { maxLength: 12 })
+  .map((h) => ({ kind: 'generated' as const, what: 'ssdp' as const, text: `HTTP/1.1 200 OK\r\n${h.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n` }));
+const gatewayGenerated: fc.Arbitrary<UpnpInput> = fc
+  .tuple(fc.constantFrom(0, 2, 1), fc.constantFrom(128, 0x80, 129, 0, 130), fc.nat({ max: 0xffff }), fc.uint8Array({ minLength: 4, maxLength: 60 }))
+  .map(([v, op, code, rest]) => ({ kind: 'generated' as const, what: 'gateway' as const, text: '', bytes: Uint8Array.from([v, op, code >> 8, code & 0xff, ...rest]) }));
+
+function checkUpnp(input: UpnpInput): string {
+  if (input.what === 'ssdp') {
+    const a = parseSsdpAnswer(Buffer.from(input.text, 'latin1'), UPNP_FROM);
+    if (!a) return 'not an answer';
+    if (new URL(a.location).hostname !== UPNP_FROM) violation(`LOCATION ${a.location} is not on the answering host`);
+    assertPrintable('ST', a.st);
+    assertPrintable('SERVER', a.server);
+    return 'an answer';
+  }
+  if (input.what === 'description') {
+    const d = parseDescription(input.text, UPNP_LOCATION);
+    if (!d) return 'not a description';
+    for (const v of [d.friendlyName, d.manufacturer, d.modelName]) assertPrintable('a name', v);
+    if (d.wan && new URL(d.wan.controlUrl).host !== '192.168.77.1:5000') violation(`control URL ${d.wan.controlUrl} leaves the router`);
+    assertBounded('the description', d, input.text.length, 2);
+    return d.wan ? 'a WAN service' : 'a description without WAN service';
+  }
+  if (input.what === 'soap') {
+    const a = parseSoapAnswer(input.text, input.action ?? 'GetStatusInfo');
+    if (!a) return 'not SOAP';
+    if (!a.ok) {
+      if (a.code !== undefined && (!Number.isInteger(a.code) || a.code < 0 || a.code > 9999)) violation(`fault code ${a.code}`);
+      return 'a fault';
+    }
+    for (const v of Object.values(a.values)) assertPrintable('a value', v);
+    const m = mappingFrom(a.values);
+    if (m) {
+      assertIp('the internal client', m.internalClient);
+      for (const p of [m.externalPort, m.internalPort]) if (!Number.isInteger(p) || p < 0 || p > 65535) violation(`port ${p}`);
+      return 'values and a mapping';
+    }
+    assertBounded('the SOAP values', a, input.text.length, 2);
+    return 'values';
+  }
+  const g = parseGatewayAnswer(input.bytes ?? new Uint8Array());
+  if (!g) return 'not an answer';
+  if (g.protocol === 'nat-pmp' && g.externalAddress !== undefined) assertIp('the NAT-PMP address', g.externalAddress);
+  if (!Number.isInteger(g.epochS) || g.epochS < 0) violation(`epoch ${g.epochS}`);
+  return `a ${g.protocol} answer`;
+}
+
+export const upnpTarget: FuzzTarget<UpnpInput> = {
+  name: 'router',
+  parser: 'parseSsdpAnswer (ssdp.ts), parseDescription + parseSoapAnswer + mappingFrom (igd.ts), parseGatewayAnswer (natpmp.ts)',
+  errorValue: 'undefined for anything that is not an answer of its kind; a fault as { ok: false }',
+  deep: /^(an answer|a WAN service|a description|values|a fault|a nat-pmp|a pcp)/,
+  arbitrary: mix(
+    fc.oneof(soapGenerated, descGenerated, ssdpGenerated, gatewayGenerated),
+    fc.oneof(
+      tagged('mutated', fc.record({ what: fc.constant('ssdp' as const), text: mutatedText(SSDP_SEEDS, SSDP_TOKENS) })),
+      tagged('mutated', fc.record({ what: fc.constant('description' as const), text: mutatedText(DESC_SEEDS, XML_TOKENS) })),
+      fc.tuple(fc.integer({ min: 0, max: SOAP_SEEDS.length - 1 }), mutatedText(SOAP_SEEDS.map((s) => s.text), XML_TOKENS)).map(([i, text]) => ({ kind: 'mutated' as const, what: 'soap' as const, action: SOAP_SEEDS[i].action, text })),
+      mutatedBytes(GATEWAY_SEEDS).map(({ bytes }) => ({ kind: 'mutated' as const, what: 'gateway' as const, text: '', bytes })),
+    ),
+    fc.oneof(
+      tagged('random', fc.record({ what: fc.constantFrom('ssdp' as const, 'description' as const, 'soap' as const), text: fc.oneof(fc.string({ unit: 'binary', maxLength: 600 }), fc.string({ unit: fc.constantFrom(...XML_TOKENS, ...SSDP_TOKENS, 'a'), maxLength: 300 })), action: fc.constant('GetStatusInfo') })),
+      randomBytesArb.map((bytes) => ({ kind: 'random' as const, what: 'gateway' as const, text: '', bytes })),
+    ),
+  ),
+  check: checkUpnp,
+  show: ({ kind, what, text, action, bytes }) => `${kind} ${what}${action ? ` ${action}` : ''} ${bytes ? toHex(bytes) : showText(text)}`,
+};
+
 // ------------------------------------------------------------------ all of them
 
-export const targets: ReadonlyArray<FuzzTarget> = [dhcpTarget, dnsTarget, openvpnTarget, tlsCryptTarget, wireguardTarget, neighboursTarget, pingTarget, ddclientTarget, configTarget] as unknown as FuzzTarget[];
+export const targets: ReadonlyArray<FuzzTarget> = [dhcpTarget, dnsTarget, openvpnTarget, tlsCryptTarget, wireguardTarget, neighboursTarget, pingTarget, ddclientTarget, configTarget, upnpTarget] as unknown as FuzzTarget[];
 
 // ------------------------------------------------------------------ the runner
 

@@ -22,7 +22,7 @@ describeLab('netdoctor check in the lab', (lab) => {
     const { code, json } = await check(lab());
     expect(json.findings.map((f) => f.key)).toEqual([]);
     expect([code, json.status]).toEqual([0, 'ok']);
-    expect(new Set(json.observations.map((o) => o.probe))).toEqual(new Set(['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns']));
+    expect(new Set(json.observations.map((o) => o.probe))).toEqual(new Set(['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns', 'router']));
     expect(json.observations.filter((o) => o.status === 'error')).toEqual([]);
     // The lab has no ddclient: the only thing allowed to be skipped is what the config does not ask for.
     expect(json.observations.filter((o) => o.status === 'skipped').map((o) => o.reason)).toEqual(['not-configured']);
@@ -75,7 +75,7 @@ describeLab('netdoctor check in the lab', (lab) => {
   it('--only and --skip: unselected probes are recorded as skipped, their rules unknown, not healthy', async () => {
     const { json, code } = await check(lab(), ['--only', 'dns,wan']);
     const skipped = json.observations.filter((o) => o.status === 'skipped').map((o) => o.probe).sort();
-    expect(skipped).toEqual(['ddns', 'dhcp', 'hosts', 'vpn']);
+    expect(skipped).toEqual(['ddns', 'dhcp', 'hosts', 'router', 'vpn']);
     expect(code).toBe(0); // a deliberate --only is no reason to page anyone
     expect(json.findings.filter((f) => f.severity === 'unknown').length).toBeGreaterThan(0);
   });

@@ -77,7 +77,7 @@ describeWithLabTools('netdoctor lab (the whole cycle)', () => {
     expect((await netdoctor('lab', 'heal', '--prefix', prefix)).code).toBe(0);
     const healed = JSON.parse((await netdoctor('lab', 'status', '--prefix', prefix, '--json')).stdout);
     expect(healed.faults).toEqual([]);
-    expect(healed.processes).toHaveLength(9);
+    expect(healed.processes).toHaveLength(10); // with router/miniupnpd
 
     expect((await netdoctor('lab', 'down', '--prefix', prefix)).code).toBe(0);
     expect(Lab.exists(prefix)).toBe(false);

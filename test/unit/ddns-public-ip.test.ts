@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { judgeCgnat, parseDnsSource } from '../../src/probes/ddns.js';
+import { parseDnsSource } from '../../src/probes/ddns.js';
 import { addressInBody, httpGet, HttpGetError } from '../../src/probes/net/http-get.js';
 
 describe('addressInBody', () => {
@@ -105,39 +105,5 @@ describe('httpGet on a loopback server', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     expect((await failure(httpGet(`${base}/hang`, { timeoutMs: 5000, signal: ac.signal }))).code).toBe('aborted');
-  });
-});
-
-describe('judgeCgnat', () => {
-  it('router WAN address in 100.64.0.0/10 is carrier-grade NAT', () => {
-    const v = judgeCgnat({ routerWanIp: '100.64.0.10', publicIp: '203.0.113.99' });
-    expect([v.status, v.reason, v.data.why]).toEqual(['fail', 'cgnat', 'wan-ip-shared']);
-  });
-
-  it('the hop past the gateway in 100.64.0.0/10 is carrier-grade NAT, even with no router.wanIp', () => {
-    const v = judgeCgnat({ publicIp: '203.0.113.99', secondHop: '100.64.0.1' });
-    expect([v.status, v.data.why]).toEqual(['fail', 'second-hop-shared']);
-    expect(v.summary).toMatch(/no port forward/);
-  });
-
-  it('a private hop past the gateway is a NAT in front of the router (double NAT)', () => {
-    expect(judgeCgnat({ secondHop: '192.168.0.1' }).data.why).toBe('second-hop-private');
-  });
-
-  it('public address ≠ router.wanIp with no hop to tell is reported as CGNAT, hedged', () => {
-    const v = judgeCgnat({ routerWanIp: '203.0.113.10', publicIp: '203.0.113.99' });
-    expect([v.status, v.data.why]).toEqual(['fail', 'public-differs']);
-    expect(v.summary).toMatch(/unless router.wanIp is out of date/);
-  });
-
-  it('public address ≠ router.wanIp with a public hop past the gateway is a changed WAN address, not CGNAT', () => {
-    const v = judgeCgnat({ routerWanIp: '203.0.113.10', publicIp: '203.0.113.11', secondHop: '203.0.113.1' });
-    expect([v.status, v.reason, v.data.why]).toEqual(['ok', 'public', 'wan-ip-changed']);
-  });
-
-  it('healthy and unknown', () => {
-    expect(judgeCgnat({ routerWanIp: '203.0.113.10', publicIp: '203.0.113.10', secondHop: '203.0.113.1' }).data.why).toBe('wan-ip-matches');
-    expect(judgeCgnat({ publicIp: '203.0.113.10', secondHop: '203.0.113.1' }).data.why).toBe('second-hop-public');
-    expect(judgeCgnat({ publicIp: '203.0.113.10' })).toMatchObject({ status: 'skipped', reason: 'unknown' });
   });
 });

@@ -39,7 +39,7 @@ function handshakes(ctx: RuleContext): Handshake[] {
   });
 }
 
-function vpnHostOf(ctx: RuleContext): HostConfig | undefined {
+export function vpnHostOf(ctx: RuleContext): HostConfig | undefined {
   return ctx.hostByName(ctx.config.vpn.host) ?? ctx.config.hosts.find((h) => h.roles?.includes('vpn'));
 }
 

@@ -3,8 +3,8 @@
  * really on the internet or behind the ISP's carrier-grade NAT (where no port
  * forward can ever work).
  */
-import { SHARED_CGNAT, inSubnet, isIPv4 } from '../../shared/ipv4.js';
-import { dataOf, listOf, type CgnatData, type DnsQueryData, type HopData, type PingData, type PublicIpData, type WanSummaryData } from '../observed.js';
+import { dataOf, listOf, type DnsQueryData, type HopData, type PingData, type PublicIpData, type WanSummaryData } from '../observed.js';
+import { cgnatRule } from './cgnat.js';
 import type { Observation } from '../../probes/types.js';
 import { same, type ExplainEdge, type FindingDraft, type Rule, type RuleContext } from '../rule.js';
 import { listing } from '../words.js';
@@ -135,68 +135,7 @@ function pingBlind(ctx: RuleContext, pings: Observation[], answers: Observation[
   };
 }
 
-const cgnat: Rule = {
-  id: 'wan-cgnat',
-  family: 'wan',
-  question: 'whether the router has a public address of its own (no carrier-grade NAT)',
-  needs: ['ddns'],
-  produces: ['cgnat'],
-  match(ctx) {
-    const obs = ctx.first('ddns', 'cgnat');
-    const hop = ctx.first('wan', 'hop');
-    const hopAddr = dataOf<HopData>(hop).address;
-    const d = dataOf<CgnatData>(obs);
-    const wanIp = d.routerWanIp ?? ctx.config.router.wanIp;
-    const shared = (ip: string | undefined) => ip !== undefined && isIPv4(ip) && inSubnet(ip, SHARED_CGNAT);
-    const byObs = obs?.status === 'fail' && obs.reason === 'cgnat';
-    const byHop = hop?.status === 'ok' && shared(hopAddr);
-    const byWan = shared(wanIp);
-    if (!byObs && !byHop && !byWan) return [];
-    const publicIp = d.publicIp ?? dataOf<PublicIpData>(ctx.first('ddns', 'public-ip')).address;
-    const reasons: string[] = [];
-    if (byWan) reasons.push(`the router's WAN address ${wanIp} is in ${SHARED_CGNAT.cidr}, the range ISPs use for carrier-grade NAT`);
-    if (byHop || (shared(d.secondHop) && !byWan)) reasons.push(`the first router past your gateway is ${hopAddr ?? d.secondHop}, in ${SHARED_CGNAT.cidr}, the range ISPs use for carrier-grade NAT`);
-    if (publicIp && wanIp && publicIp !== wanIp) reasons.push(`the address the internet sees, ${publicIp}, is not the router's WAN address ${wanIp}`);
-    if (reasons.length === 0 && d.why) reasons.push(d.why);
-    const fwd = ctx.config.router.forwards;
-    const inbound = fwd.length > 0 || ctx.config.vpn.publicName !== undefined;
-    return [{
-      id: 'cgnat',
-      labels: {},
-      ...(publicIp ? { facts: { publicIp } } : {}),
-      severity: inbound ? 'critical' : 'warning',
-      title: `Carrier-grade NAT: the ISP shares ${publicIp ?? 'its public address'} among customers, so no port forward can reach home`,
-      explanation:
-        `${reasons.length ? `${reasons.map((r, i) => (i === 0 ? r.charAt(0).toUpperCase() + r.slice(1) : r)).join('; and ')}. ` : ''}` +
-        `The router is itself behind the ISP's NAT: connections from outside to ${publicIp ?? 'the public address'} end at the ISP and never reach the router` +
-        (fwd.length ? `, so the forward of ${listing(fwd.map((f) => `${f.proto.toUpperCase()} ${f.port} to ${f.to}`))} can never be used.` : '.'),
-      impact: inbound
-        ? 'Outside servers cannot reach the VPN or anything else forwarded; everything inside the LAN, and connections out, still work.'
-        : 'Nothing from outside can connect in; connections out still work.',
-      consequence: `the ISP put the line behind carrier-grade NAT${publicIp ? ` (shared address ${publicIp})` : ''}`,
-      evidence: [...(obs ? [obs.id] : []), ...(hop && byHop ? [hop.id] : [])],
-      fixes: [
-        {
-          title: 'Ask the ISP for a public IPv4 address',
-          steps: [
-            'Ask for a public (not shared, not CGNAT) IPv4 address; many ISPs give one on request or for a small fee, some call it "opting out of CGNAT".',
-            'A static one also spares you the DDNS update.',
-            'Check afterwards: sudo netdoctor check shows no cgnat finding.',
-          ],
-        },
-        {
-          title: 'Or turn the connection around: let home connect out',
-          steps: [
-            `Run the VPN server on a machine with a public address (for example the VPS your outside servers run on) and make ${ctx.config.vpn.host ?? 'the VPN Pi'} connect out to it as a client; outbound connections work through CGNAT.`,
-            'If the ISP gives IPv6, reaching home over IPv6 needs no NAT at all.',
-          ],
-        },
-      ],
-    }];
-  },
-};
-
-export const wanRules: Rule[] = [gateway, internet, cgnat];
+export const wanRules: Rule[] = [gateway, internet, cgnatRule];
 
 export const wanEdges: ExplainEdge[] = [
   { cause: 'gateway-down', effect: 'wan-down', because: 'everything beyond the LAN goes through the router' },

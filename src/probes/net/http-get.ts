@@ -14,6 +14,10 @@ export interface HttpGetOptions {
   /** Bodies longer than this are cut off and rejected; what-is-my-IP answers are tens of bytes. */
   maxBytes?: number;
   maxRedirects?: number;
+  /** A POST with this body (SOAP to a router); redirects are then not followed. */
+  post?: { body: string; headers: Record<string, string> };
+  /** Give back the body of a non-2xx answer instead of rejecting (a SOAP fault comes as HTTP 500). */
+  errorBodies?: boolean;
 }
 
 export interface HttpGetResult {
@@ -86,16 +90,17 @@ function getOnce(url: string, opts: HttpGetOptions, totalMs: number): Promise<{ 
     const onAbort = () => fail(new HttpGetError('aborted', 'the run was cut before the answer came'));
     const timer = setTimeout(() => fail(new HttpGetError('timeout', `timed out after ${Math.round(totalMs)} ms`)), opts.timeoutMs);
 
-    const req = client.get(parsed, { headers: { 'user-agent': 'netdoctor', accept: 'text/plain, */*;q=0.5' }, agent: false }, (res) => {
+    const headers = { 'user-agent': 'netdoctor', accept: 'text/plain, */*;q=0.5', ...(opts.post ? { ...opts.post.headers, 'content-length': String(Buffer.byteLength(opts.post.body)) } : {}) };
+    const req = client.request(parsed, { method: opts.post ? 'POST' : 'GET', headers, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location) {
+      if (!opts.post && status >= 300 && status < 400 && res.headers.location) {
         res.resume();
         return settle(() => {
           req.destroy();
           resolve({ status, body: '', location: res.headers.location });
         });
       }
-      if (status < 200 || status >= 300) {
+      if ((status < 200 || status >= 300) && !opts.errorBodies) {
         res.resume();
         return fail(new HttpGetError('http-status', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`));
       }
@@ -103,13 +108,14 @@ function getOnce(url: string, opts: HttpGetOptions, totalMs: number): Promise<{ 
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) return fail(new HttpGetError('too-large', `the answer is longer than ${maxBytes} bytes; not a what-is-my-IP reply`));
+        if (size > maxBytes) return fail(new HttpGetError('too-large', `the answer is longer than ${maxBytes} bytes`));
         chunks.push(chunk);
       });
       res.on('end', () => settle(() => resolve({ status, body: Buffer.concat(chunks).toString('utf8') })));
       res.on('error', (err: NodeJS.ErrnoException) => fail(new HttpGetError('network', err.message, err.code)));
     });
     req.on('error', (err: NodeJS.ErrnoException) => fail(new HttpGetError('network', describeNetworkError(err), err.code)));
+    req.end(opts.post?.body);
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -30,6 +30,7 @@ export const PROBE_LABEL: Record<ProbeName, string> = {
   dns: 'DNS',
   vpn: 'VPN',
   ddns: 'DDNS',
+  router: 'Router',
 };
 
 const TONE_RANK: Tone[] = ['critical', 'warning', 'unknown', 'ok', 'info', 'muted', 'accent', 'plain'];
@@ -217,6 +218,16 @@ const FIGURES: Record<ProbeName, (obs: Observation[]) => Figure[]> = {
     for (const o of obs.filter((x) => x.check === 'ddclient' && x.status !== 'skipped')) {
       if (o.status === 'ok') out.push(fig('muted', `ddclient ${o.values.age_s !== undefined ? `updated ${formatDuration(o.values.age_s * 1000)} ago` : 'cache read'}`));
       else out.push(fig('unknown', `ddclient: ${headOf(o.summary)}`));
+    }
+    return out;
+  },
+
+  router(obs) {
+    const out: Figure[] = [];
+    for (const o of obs.filter((x) => x.status !== 'skipped' || x.reason === 'not-offered')) {
+      if (o.check === 'upnp' || o.check === 'nat-pmp') out.push(fig(o.status === 'ok' ? 'muted' : o.status === 'error' ? 'unknown' : 'muted', `${o.check === 'upnp' ? 'UPnP' : 'NAT-PMP/PCP'} ${o.status === 'ok' ? 'answers' : o.status === 'error' ? 'unknown' : 'off'}`));
+      else if (o.check === 'wan-address' && o.status === 'ok') out.push(fig('muted', `WAN ${o.labels.address ?? 'withheld'}`));
+      else if (o.check === 'connection') out.push(fig(o.status === 'ok' ? 'ok' : o.status === 'fail' ? 'critical' : 'unknown', headOf(o.summary).replace(/^the router says its /, '')));
     }
     return out;
   },
