@@ -16,6 +16,7 @@
  * parallel, never one after another.
  */
 import type { Config } from '../config/resolve.js';
+import { anySignal } from '../shared/abort.js';
 import { formatDuration } from '../shared/duration.js';
 import { isIPv4, reverseName } from '../shared/ipv4.js';
 import { limiter } from '../shared/limit.js';
@@ -298,7 +299,7 @@ async function run(ctx: ProbeContext): Promise<void> {
     // cannot fare better. The kernel rate-limits these ICMP messages per peer, so most parallel
     // questions would otherwise wait out their timeouts for a verdict already known.
     const portClosed = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, portClosed.signal]);
+    const { signal, dispose } = anySignal([ctx.signal, portClosed.signal]);
     const drafts = await Promise.all(
       questions.map((q) =>
         limit(async () => {
@@ -315,7 +316,7 @@ async function run(ctx: ProbeContext): Promise<void> {
           return draft;
         }),
       ),
-    );
+    ).finally(dispose);
     return drafts.filter((d) => d.data!.outcome !== 'aborted');
   };
 

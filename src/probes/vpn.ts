@@ -23,6 +23,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hostByName, hostsWithRole, type Config } from '../config/resolve.js';
+import { anySignal } from '../shared/abort.js';
 import { errorMessage } from '../shared/errors.js';
 import { inSubnet, isIPv4, isLinkLocal } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
@@ -106,7 +107,7 @@ class Handshakes {
     // Silence needs a second question — is anybody there? — asked while the handshake still waits, so it costs no extra time.
     // Its pings stop when the handshake answers: nothing of this probe may outlive its report.
     const stopPresence = new AbortController();
-    const signal = AbortSignal.any([this.ctx.signal, stopPresence.signal]);
+    const { signal, dispose } = anySignal([this.ctx.signal, stopPresence.signal]);
     let presence: Promise<Presence> | undefined;
     const early = setTimeout(() => (presence = hostPresence(this.ctx, address, started, signal)), PRESENCE_AFTER_MS);
     try {
@@ -118,6 +119,7 @@ class Handshakes {
     } finally {
       clearTimeout(early);
       stopPresence.abort();
+      dispose();
     }
   }
 }
