@@ -97,6 +97,9 @@ export interface SweepResult {
   sendError?: string;
 }
 
+/** Datagrams per sending socket: well under what its default send buffer holds while ARP is pending. */
+const DATAGRAMS_PER_SOCKET = 128;
+
 export const SWEEP_DEFAULTS = { ratePerSec: 2000, settleMs: 400, maxWaitMs: 1500, echoCount: 2, echoTimeoutMs: 600 } as const;
 
 
@@ -237,9 +240,12 @@ export function provenAlive(
  * the neighbour table shows what did get out.
  */
 async function sendDatagrams(targets: readonly string[], ratePerSec: number, signal?: AbortSignal): Promise<string | undefined> {
-  const socket: Socket = createSocket('udp4');
+  // A datagram to an address still being resolved waits in the kernel's ARP queue charged to its socket's send
+  // buffer (~200 fit in the default 208 KiB); one socket for a /22 then stalls until ARP gives up on the silent
+  // addresses (9.5 s). A socket per 128 addresses never fills its buffer.
+  const sockets: Socket[] = Array.from({ length: Math.max(1, Math.ceil(targets.length / DATAGRAMS_PER_SOCKET)) }, () => createSocket('udp4'));
   let firstError: string | undefined;
-  socket.on('error', (err) => (firstError ??= errorMessage(err)));
+  for (const socket of sockets) socket.on('error', (err) => (firstError ??= errorMessage(err)));
   const payload = Buffer.alloc(0);
   const batch = Math.max(1, Math.round(ratePerSec / 100));
   try {
@@ -247,9 +253,9 @@ async function sendDatagrams(targets: readonly string[], ratePerSec: number, sig
       const slice = targets.slice(i, i + batch);
       await Promise.all(
         slice.map(
-          (ip) =>
+          (ip, k) =>
             new Promise<void>((resolve) => {
-              socket.send(payload, SWEEP_PORT, ip, (err) => {
+              sockets[Math.floor((i + k) / DATAGRAMS_PER_SOCKET)].send(payload, SWEEP_PORT, ip, (err) => {
                 if (err) firstError ??= `sending to ${ip}: ${errorMessage(err)}`;
                 resolve();
               });
@@ -259,7 +265,7 @@ async function sendDatagrams(targets: readonly string[], ratePerSec: number, sig
       if (i + batch < targets.length) await sleep(10, signal);
     }
   } finally {
-    socket.close();
+    for (const socket of sockets) socket.close();
   }
   return firstError;
 }
