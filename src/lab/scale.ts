@@ -129,14 +129,21 @@ export class ScaleLab {
     return Array.from({ length: this.state.inventory }, (_, i) => scaleDevice(i + 1));
   }
 
-  configYaml(): string {
+  /** Writes the config (optionally with another subnet) into the lab's state directory and returns its path. */
+  configPath(subnet: string = SCALE.subnet): string {
+    const file = join(this.stateDir, `netdoctor-${subnet.replace('/', '-')}.yaml`);
+    writeFileSync(file, this.configYaml(subnet));
+    return file;
+  }
+
+  configYaml(subnet: string = SCALE.subnet): string {
     const hosts = this.inventory();
     const [dns1, dns2] = [scaleDevice(1).ip, scaleDevice(2).ip];
     return `# netdoctor.yaml for the scale lab (${this.state.devices} live devices on ${SCALE.subnet}, ${hosts.length} in the inventory):
 #   sudo netdoctor lab scale exec --prefix ${this.prefix} -- netdoctor check --config <this file>
 site: scale
 interface: eth0
-subnet: ${SCALE.subnet}
+subnet: ${subnet}
 hosts:
 ${hosts.map((h) => `  - { name: ${h.name}, mac: "${h.mac}", ip: ${h.ip} }`).join('\n')}
 dns:
