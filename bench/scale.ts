@@ -31,7 +31,8 @@ async function measured(lab: ScaleLab, argv: string[]): Promise<Measured> {
   const t0 = performance.now();
   const r = await run(['ip', 'netns', 'exec', lab.client, '/usr/bin/time', '-f', 'TIME %M %U %S', ...argv], { timeoutMs: 120_000 });
   const wallMs = performance.now() - t0;
-  const lines = r.stderr.trimEnd().split('\n');
+  // GNU time adds "Command exited with non-zero status N" of its own: not netdoctor's stderr.
+  const lines = r.stderr.trimEnd().split('\n').filter((l) => !/^Command exited with non-zero status \d+$/.test(l));
   const m = /^TIME (\d+) ([\d.]+) ([\d.]+)$/.exec(lines.at(-1) ?? '');
   return { wallMs, rssKb: m ? Number(m[1]) : NaN, cpuS: m ? Number(m[2]) + Number(m[3]) : NaN, code: r.code, stdout: r.stdout, stderr: (m ? lines.slice(0, -1) : lines).join('\n') };
 }
@@ -71,7 +72,7 @@ export const scaleBench: BenchFn = async (_lab, { runs, log }) => {
         nmaps.push(performance.now() - t0);
         nmapFound = Number(/\((\d+) hosts? up\)/.exec(r.stdout)?.[1] ?? NaN);
       }
-      rows.push({ scenario: `hosts verdict, /22 with ${n} live`, tool: 'nmap -sn', samplesMs: nmaps, correct: nmapFound === n, note: `found ${nmapFound} of ${n}` });
+      rows.push({ scenario: `hosts verdict, /22 with ${n} live`, tool: 'nmap -sn', samplesMs: nmaps, correct: nmapFound === n + 1, note: `found ${nmapFound}: the ${n} devices and the scanning host` });
       const dns: number[] = [];
       const whole: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -112,6 +113,7 @@ async function soak(lab: ScaleLab, log: (line: string) => void): Promise<Array<{
   const rss: number[] = [];
   let stderrRuns = 0;
   let failed = 0;
+  const disagreed: string[] = [];
   const victim = 'd7';
   const t0 = Date.now();
   for (let i = 0; i < SOAK_RUNS; i++) {
@@ -121,7 +123,10 @@ async function soak(lab: ScaleLab, log: (line: string) => void): Promise<Array<{
     if (unplug) await run(['ip', '-n', lab.devicesNs, 'link', 'set', victim, 'up']);
     rss.push(m.rssKb);
     if (m.stderr !== '') stderrRuns++;
-    if (unplug ? m.code === 0 : m.code !== 0) failed++;
+    if (unplug ? m.code === 0 : m.code !== 0) {
+      failed++;
+      disagreed.push(`run ${i + 1}${unplug ? ' (unplugged)' : ''}: exit ${m.code}`);
+    }
     if (i % 50 === 0) log(`soak: run ${i + 1}/${SOAK_RUNS}, ${m.rssKb} KB`);
   }
   const minutes = (Date.now() - t0) / 60_000;
@@ -130,7 +135,7 @@ async function soak(lab: ScaleLab, log: (line: string) => void): Promise<Array<{
     { name: 'soak runs (hosts,dns, 1,000 devices, a device unplugged every 10th run)', value: `${SOAK_RUNS} in ${minutes.toFixed(1)} min` },
     { name: 'soak peak RSS per run: first, last, slope', value: `${(rss[0] / 1024).toFixed(0)} MB, ${(rss.at(-1)! / 1024).toFixed(0)} MB, ${slope(rss).toFixed(2)} KB/run` },
     { name: 'soak runs with anything on stderr', value: String(stderrRuns) },
-    { name: 'soak runs whose exit code disagreed with the fault', value: String(failed) },
+    { name: 'soak runs whose exit code disagreed with the fault', value: `${failed}${disagreed.length ? ` (${disagreed.slice(0, 5).join('; ')})` : ''}` },
     { name: 'soak history file', value: `${(statSync(history).size / 1024).toFixed(0)} KB after ${SOAK_RUNS} runs` },
   ];
 }
