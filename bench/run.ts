@@ -25,6 +25,7 @@ import { fuzzBench } from './fuzz.js';
 import { hostsBench } from './hosts.js';
 import { LAB_BENCH_PREFIX, labBench } from './lab.js';
 import { reportBench } from './report.js';
+import { scaleBench } from './scale.js';
 import { median, type BenchFn, type BenchLab, type BenchSection } from './types.js';
 import { vpnBench } from './vpn.js';
 
@@ -36,6 +37,8 @@ const SECTIONS: Array<{ name: string; needsLab: boolean; fn: BenchFn }> = [
   { name: 'dns', needsLab: true, fn: dnsBench },
   { name: 'vpn', needsLab: true, fn: vpnBench },
   { name: 'check', needsLab: true, fn: checkBench },
+  // Builds its own scale lab (a /22 with up to 1,000 devices), like 'lab'.
+  { name: 'scale', needsLab: false, fn: scaleBench },
   { name: 'engine', needsLab: false, fn: (lab, opts) => benchEngine(lab, opts) },
   { name: 'report', needsLab: false, fn: reportBench },
   { name: 'fuzz', needsLab: false, fn: fuzzBench },

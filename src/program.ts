@@ -226,6 +226,13 @@ Every lab command takes --prefix NAME (default nd) to pick one of several labs.`
     .addHelpText('after', '\nPut the command after --, e.g. netdoctor lab exec client -- ip addr')
     .action(labAction('exec'));
   labCommand('config', 'print a netdoctor.yaml that describes the lab network').action(labAction('config'));
+  labCommand('scale', 'the scale lab: a /22 with N live devices (one MAC each), up to 50 inventory hosts, two DNS servers')
+    .argument('<action>', 'up, down, config or exec')
+    .argument('[command...]', 'for exec: the command, after --')
+    .option('--devices <n>', 'live devices on the /22 (2-1000)', '100')
+    .option('--inventory <n>', 'inventory hosts in the config (default: min(devices, 50))')
+    .addHelpText('after', '\nExamples:\n  sudo netdoctor lab scale up --devices 1000\n  sudo netdoctor lab scale exec -- netdoctor check --config <(netdoctor lab scale config)\n  sudo netdoctor lab scale down')
+    .action(labAction('scale'));
 
   return program;
 }

@@ -13,13 +13,16 @@ import { ALL_NODES, isLabNode, type LabNode } from '../lab/topology.js';
 import type { Lab as LabClass, LabStatus } from '../lab/lab.js';
 
 export interface LabCommandOptions {
-  sub: 'up' | 'down' | 'status' | 'fault' | 'heal' | 'exec' | 'config';
+  sub: 'up' | 'down' | 'status' | 'fault' | 'heal' | 'exec' | 'config' | 'scale';
   /** Positional arguments: fault names, or the node and the command for `exec`. */
   args?: string[];
   prefix?: string;
   /** `up --fault a,b` */
   fault?: string[];
   json?: boolean;
+  /** `scale up --devices N --inventory M` */
+  devices?: string;
+  inventory?: string;
 }
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -30,6 +33,8 @@ export async function run(opts: Record<string, unknown>): Promise<number> {
   const args = o.args ?? [];
   const { Lab, checkPrefix, labUnavailableReason } = await import('../lab/lab.js');
   checkPrefix(prefix);
+
+  if (o.sub === 'scale') return runScale(prefix, args, o, labUnavailableReason);
 
   // `config` describes the lab's address plan; it needs neither root nor a running lab.
   if (o.sub === 'config') {
@@ -110,10 +115,47 @@ export async function run(opts: Record<string, unknown>): Promise<number> {
         throw new UsageError(`${node === undefined ? 'no node given' : `${JSON.stringify(node)} is not a lab node${didYouMean(node, ALL_NODES)}`}; nodes are: ${ALL_NODES.join(', ')}`);
       }
       if (argv.length === 0) throw new UsageError('no command given', `Put it after --, e.g. netdoctor lab exec ${node} -- ip addr`);
-      return execInteractive(Lab.open(prefix), node, argv);
+      return execInteractive(Lab.open(prefix).ns(node), argv);
     }
     default:
       throw new UsageError(`unknown lab command ${JSON.stringify(o.sub)}`);
+  }
+}
+
+/** `lab scale up|down|config|exec`: the /22 with N devices (src/lab/scale.ts). */
+async function runScale(prefix: string, args: string[], o: LabCommandOptions, unavailable: () => string | undefined): Promise<number> {
+  const { ScaleLab, checkScaleOptions } = await import('../lab/scale.js');
+  const [action, ...argv] = args;
+  const whole = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new UsageError(`${flag} ${JSON.stringify(v)}: a whole number`);
+    return Number(v);
+  };
+  const opened = () => {
+    const lab = ScaleLab.open(prefix);
+    if (!lab) throw new UsageError(`no scale lab with prefix ${JSON.stringify(prefix)}`, `Build one: sudo netdoctor lab scale up --prefix ${prefix} --devices 100`);
+    return lab;
+  };
+  switch (action) {
+    case 'config':
+      process.stdout.write(opened().configYaml());
+      return ExitCode.ok;
+    case 'up': {
+      const reason = unavailable();
+      if (reason) throw new EnvironmentError(`netdoctor lab scale: ${reason}`, LAB_PACKAGES_HINT);
+      const lab = await ScaleLab.up(prefix, checkScaleOptions({ devices: whole('--devices', o.devices), inventory: whole('--inventory', o.inventory) }));
+      err(`scale lab ${prefix}: ${lab.devices} devices up on 10.44.0.0/22; config: sudo netdoctor lab scale config --prefix ${prefix}`);
+      return ExitCode.ok;
+    }
+    case 'down':
+      await ScaleLab.destroy(prefix);
+      err(`scale lab ${prefix}: down`);
+      return ExitCode.ok;
+    case 'exec':
+      if (argv.length === 0) throw new UsageError('no command given', `Put it after --, e.g. netdoctor lab scale exec --prefix ${prefix} -- ip neigh`);
+      return execInteractive(opened().client, argv);
+    default:
+      throw new UsageError(`${action === undefined ? 'no scale action given' : `unknown scale action ${JSON.stringify(action)}`}: up, down, config or exec`);
   }
 }
 
@@ -128,10 +170,10 @@ function otherLabs(labs: string[]): string {
  * the command's exit code. `netdoctor` itself is this very CLI, so it works
  * inside a node even when it is not on root's PATH.
  */
-function execInteractive(lab: LabClass, node: LabNode, argv: string[]): Promise<number> {
+function execInteractive(ns: string, argv: string[]): Promise<number> {
   const cmd = argv[0] === 'netdoctor' ? [process.execPath, fileURLToPath(new URL('../cli.js', import.meta.url)), ...argv.slice(1)] : argv;
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', lab.ns(node), ...cmd], { stdio: 'inherit' });
+    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit' });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

@@ -16,6 +16,7 @@
  * parallel, never one after another.
  */
 import type { Config } from '../config/resolve.js';
+import { anySignal } from '../shared/abort.js';
 import { formatDuration } from '../shared/duration.js';
 import { isIPv4, reverseName } from '../shared/ipv4.js';
 import { limiter } from '../shared/limit.js';
@@ -307,7 +308,7 @@ async function run(ctx: ProbeContext): Promise<void> {
     const silent = new AbortController();
     let heard = false;
     const silentTimer = setTimeout(() => heard || silent.abort(), Math.min(SILENT_CUT_MS, tryTimeoutMs));
-    const signal = AbortSignal.any([ctx.signal, portClosed.signal, silent.signal]);
+    const { signal, dispose } = anySignal([ctx.signal, portClosed.signal, silent.signal]);
     const drafts = await Promise.all(
       questions.map((q) =>
         limit(async () => {
@@ -326,7 +327,10 @@ async function run(ctx: ProbeContext): Promise<void> {
           return draft;
         }),
       ),
-    ).finally(() => clearTimeout(silentTimer));
+    ).finally(() => {
+      clearTimeout(silentTimer);
+      dispose();
+    });
     return drafts.filter((d) => d.data!.outcome !== 'aborted');
   };
 

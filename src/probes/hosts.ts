@@ -30,6 +30,7 @@
  */
 import { hostname } from 'node:os';
 import type { HostConfig } from '../config/schema.js';
+import { onAbort } from '../shared/abort.js';
 import { formatDuration } from '../shared/duration.js';
 import { errorMessage } from '../shared/errors.js';
 import { compareIp, inSubnet, isLinkLocal, type Subnet } from '../shared/ipv4.js';
@@ -168,12 +169,14 @@ export const hostsProbe: Probe = {
     // Latency and loss at the expected addresses, measured while the sweep runs (the echo also resolves them).
     // Once the sweep has shown nobody there, waiting for those echoes would only add time: they are stopped.
     const expected = uniq(config.hosts.map((h) => h.ip)).filter((ip) => !own.includes(ip));
+    // One listener on the run's signal stops them all (AbortSignal.any per address left 50 on it: Node's warning).
     const stoppers = new Map(expected.map((ip) => [ip, new AbortController()]));
+    const offRunAbort = onAbort(ctx.signal, () => stoppers.forEach((s) => s.abort()));
     const expectedPings = Promise.all(expected.map((ip) => ping(ip, {
       ...HOST_PING,
       timeoutMs: clamp(budgetEnd - Date.now() - 1500, 600, 1200),
-      signal: AbortSignal.any([ctx.signal, stoppers.get(ip)!.signal]),
-    })));
+      signal: stoppers.get(ip)!.signal,
+    }))).finally(offRunAbort);
 
     let result: SweepResult | undefined;
     let checked: Omit<SweepResult, 'subnet'>;

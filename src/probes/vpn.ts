@@ -22,6 +22,7 @@
  * per role, carrying the same result, so rules can ask about each role.
  */
 import { hostByName, hostsWithRole, type Config } from '../config/resolve.js';
+import { anySignal } from '../shared/abort.js';
 import { inSubnet, isIPv4 } from '../shared/ipv4.js';
 import { didYouMean } from '../shared/suggest.js';
 import { addressesOf, queryDns, type DnsResult } from './net/dns-client.js';
@@ -113,7 +114,7 @@ class Handshakes {
     // Silence needs a second question — is anybody there? — asked while the handshake still waits, so it costs no extra time.
     // Its pings stop when the handshake answers: nothing of this probe may outlive its report.
     const stopPresence = new AbortController();
-    const signal = AbortSignal.any([this.ctx.signal, stopPresence.signal]);
+    const { signal, dispose } = anySignal([this.ctx.signal, stopPresence.signal]);
     let presence: Promise<Presence> | undefined;
     const early = setTimeout(() => (presence = hostPresence(this.ctx, address, started, signal)), PRESENCE_AFTER_MS);
     try {
@@ -125,6 +126,7 @@ class Handshakes {
     } finally {
       clearTimeout(early);
       stopPresence.abort();
+      dispose();
     }
   }
 }

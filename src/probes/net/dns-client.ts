@@ -25,6 +25,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import pRetry from 'p-retry';
+import { onAbort } from '../../shared/abort.js';
 import {
   answerValues,
   encodeQuery,
@@ -153,7 +154,7 @@ export async function queryDns(opts: DnsQueryOptions): Promise<DnsResult> {
   const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const offOuter = onAbort(opts.signal, onOuterAbort);
 
   // One settled state for the whole query; each try only waits on it (or its own timer).
   let settle!: (s: { reply?: DnsReply; final?: Final }) => void;
@@ -246,7 +247,7 @@ export async function queryDns(opts: DnsQueryOptions): Promise<DnsResult> {
     }
     result.latencyMs = elapsed();
   } finally {
-    opts.signal?.removeEventListener('abort', onOuterAbort);
+    offOuter();
     socket.removeAllListeners('message');
     // Late ICMP errors after close must not become unhandled 'error' events.
     socket.on('error', () => {});
@@ -318,14 +319,14 @@ export async function tcpExchange(opts: {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      offAbort();
       socket.destroy();
       resolve(r);
     };
-    const onAbort = () => end({ ok: false, error: 'aborted' });
+    let offAbort = () => {};
     const timer = setTimeout(() => end({ ok: false, error: `no reply within ${Math.round(opts.timeoutMs)} ms` }), opts.timeoutMs);
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    offAbort = onAbort(opts.signal, () => end({ ok: false, error: 'aborted' }));
+    if (done) return;
     socket.on('connect', () => {
       const prefix = Buffer.alloc(2);
       prefix.writeUInt16BE(opts.message.length);

@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
+import { onAbort } from '../../shared/abort.js';
 import { errorMessage } from '../../shared/errors.js';
 import { isIPv4, isInterfaceName } from '../../shared/ipv4.js';
 import { mapLimit } from '../../shared/limit.js';
@@ -214,8 +215,8 @@ async function runPing(target: string, opts: PingOptions & { ipv6?: boolean; dea
       killTimer.unref();
     };
     const limit = setTimeout(() => stop(`ping did not finish within ${timeoutMs} ms`), timeoutMs + 250);
-    const onAbort = () => stop('aborted');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Through the signal's one shared listener: 32 pings at once would otherwise add 32 (Node warns past 10).
+    const offAbort = onAbort(opts.signal, () => stop('aborted'));
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     let spawnError: string | undefined;
@@ -227,7 +228,7 @@ async function runPing(target: string, opts: PingOptions & { ipv6?: boolean; dea
     child.on('close', (code) => {
       clearTimeout(limit);
       clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      offAbort();
       const parsed = parsePingOutput(stdout);
       let error = spawnError ?? why;
       // Exit 2 without a summary means ping could not even send (no route, no permission, bad interface).

@@ -66,8 +66,9 @@ export interface SweepOptions {
   /** Send those echoes out of this interface even without a route (`ping -I`): for 169.254/16 leads. */
   echoIface?: string;
   /**
-   * Drop cached entries that did not answer the echo and resolve them again
-   * by ARP (default true; effective only with CAP_NET_ADMIN, e.g. as root).
+   * Drop cached entries and resolve them by ARP with the rest of the sweep
+   * instead of an echo each; without the privilege, drop only those that did
+   * not answer the echo (default true; effective only with CAP_NET_ADMIN).
    */
   refreshUnanswered?: boolean;
 }
@@ -95,6 +96,9 @@ export interface SweepResult {
   /** Datagrams the kernel refused to send (first error), if any. */
   sendError?: string;
 }
+
+/** Datagrams per sending socket: well under what its default send buffer holds while ARP is pending. */
+const DATAGRAMS_PER_SOCKET = 128;
 
 export const SWEEP_DEFAULTS = { ratePerSec: 2000, settleMs: 400, maxWaitMs: 1500, echoCount: 2, echoTimeoutMs: 600 } as const;
 
@@ -126,8 +130,14 @@ export async function resolveAddresses(targets: readonly string[], opts: Omit<Sw
     before.entries.filter((e) => e.mac !== undefined && CACHED.has(e.state) && wanted.has(e.ip)).map((e) => [e.ip, e]),
   );
 
-  // Addresses with a cached MAC get no ARP from a datagram; ask them by echo, which goes to that MAC.
-  const echoing = pingAll([...cachedBefore.keys()], {
+  // Addresses with a cached MAC get no ARP from a datagram. With the privilege to, forget those MACs and let
+  // the sweep's ARP prove them with everything else: one `ip -batch`, where an echo each is a ping process
+  // per address (1,000 on a busy /22 with a warm cache: 8 s and 110 MB instead of 2.5 s and 90 MB).
+  const refresh = opts.refreshUnanswered !== false;
+  const dropped = refresh && cachedBefore.size > 0 ? await dropNeighbours(opts.iface, [...cachedBefore.keys()], { signal: opts.signal }) : [];
+  const droppedSet = new Set(dropped);
+  // The others are asked by echo, which goes to the cached MAC.
+  const echoing = pingAll([...cachedBefore.keys()].filter((ip) => !droppedSet.has(ip)), {
     count: opts.echoCount ?? SWEEP_DEFAULTS.echoCount,
     intervalMs: 100,
     timeoutMs: Math.max(300, Math.min(SWEEP_DEFAULTS.echoTimeoutMs, deadline - Date.now() - 500)),
@@ -162,7 +172,7 @@ export async function resolveAddresses(targets: readonly string[], opts: Omit<Sw
   // address; with the privilege to, forget it and ask by ARP who is there now.
   let relearnt: string[] = [];
   const unanswered = echoes.filter((e) => e.received === 0).map((e) => e.target);
-  if (unanswered.length > 0 && opts.refreshUnanswered !== false && !opts.signal?.aborted && Date.now() < deadline - 800) {
+  if (unanswered.length > 0 && refresh && !opts.signal?.aborted && Date.now() < deadline - 800) {
     relearnt = await dropNeighbours(opts.iface, unanswered, { signal: opts.signal });
     if (relearnt.length > 0) {
       const resent = Date.now();
@@ -177,7 +187,7 @@ export async function resolveAddresses(targets: readonly string[], opts: Omit<Sw
   }
   after = await readNeighbours(opts.iface, { signal: opts.signal });
 
-  const alive = provenAlive(before, after, echoes, wanted, new Set(relearnt));
+  const alive = provenAlive(before, after, echoes, wanted, new Set([...dropped, ...relearnt]));
 
   return {
     addresses: targets.length,
@@ -230,9 +240,12 @@ export function provenAlive(
  * the neighbour table shows what did get out.
  */
 async function sendDatagrams(targets: readonly string[], ratePerSec: number, signal?: AbortSignal): Promise<string | undefined> {
-  const socket: Socket = createSocket('udp4');
+  // A datagram to an address still being resolved waits in the kernel's ARP queue charged to its socket's send
+  // buffer (~200 fit in the default 208 KiB); one socket for a /22 then stalls until ARP gives up on the silent
+  // addresses (9.5 s). A socket per 128 addresses never fills its buffer.
+  const sockets: Socket[] = Array.from({ length: Math.max(1, Math.ceil(targets.length / DATAGRAMS_PER_SOCKET)) }, () => createSocket('udp4'));
   let firstError: string | undefined;
-  socket.on('error', (err) => (firstError ??= errorMessage(err)));
+  for (const socket of sockets) socket.on('error', (err) => (firstError ??= errorMessage(err)));
   const payload = Buffer.alloc(0);
   const batch = Math.max(1, Math.round(ratePerSec / 100));
   try {
@@ -240,9 +253,9 @@ async function sendDatagrams(targets: readonly string[], ratePerSec: number, sig
       const slice = targets.slice(i, i + batch);
       await Promise.all(
         slice.map(
-          (ip) =>
+          (ip, k) =>
             new Promise<void>((resolve) => {
-              socket.send(payload, SWEEP_PORT, ip, (err) => {
+              sockets[Math.floor((i + k) / DATAGRAMS_PER_SOCKET)].send(payload, SWEEP_PORT, ip, (err) => {
                 if (err) firstError ??= `sending to ${ip}: ${errorMessage(err)}`;
                 resolve();
               });
@@ -252,7 +265,7 @@ async function sendDatagrams(targets: readonly string[], ratePerSec: number, sig
       if (i + batch < targets.length) await sleep(10, signal);
     }
   } finally {
-    socket.close();
+    for (const socket of sockets) socket.close();
   }
   return firstError;
 }
