@@ -104,6 +104,7 @@ ${EXIT_CODES_HELP}`,
     .option('--from-json <file>', 'do not probe: diagnose the observations saved in a previous --json output')
     .option('--no-history', 'do not record this run in the history database')
     .option('--no-graphite', 'do not send metrics to Graphite this time')
+    .option('--prometheus-textfile <dir>', "write netdoctor.prom into DIR for node_exporter's textfile collector (overrides prometheus.textfile)")
     .option('--force', 'allow sweeping a subnet wider than /22 (at most /20)')
     .option('--user <name>', 'when started as root, drop to this user once the privileged sockets are open')
     .addHelpText('after', `${EXIT_CODES_HELP}

@@ -17,6 +17,8 @@ import { openPipeline, type Pipeline, type PipelineRun, type RunRequest } from '
 import { deliverToSinks } from '../sinks/deliver.js';
 import { GraphiteSink } from '../sinks/graphite.js';
 import { HistorySink } from '../sinks/history.js';
+import { NotifySink } from '../sinks/notify-sink.js';
+import { TextfileSink } from '../sinks/textfile.js';
 import type { Sink } from '../sinks/types.js';
 import { formatDuration } from '../shared/duration.js';
 import { ConfigError, errorMessage } from '../shared/errors.js';
@@ -36,6 +38,8 @@ export interface CheckOptions {
   /** commander's `--no-history` / `--no-graphite` give `history: false` / `graphite: false`. */
   history?: boolean;
   graphite?: boolean;
+  /** `--prometheus-textfile DIR`: write netdoctor.prom there (overrides `prometheus.textfile`). */
+  prometheusTextfile?: string;
   force?: boolean;
   user?: string;
 }
@@ -88,7 +92,7 @@ export async function run(opts: CheckOptions): Promise<number> {
     const code = exitCodeFor(report.status);
 
     if (!opts.quiet || report.status !== 'ok') {
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: colorWanted(process.stdout) }));
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { verbose: opts.verbose, color: colorWanted(process.stdout), perfdata: true }));
     }
     await deliverToSinks({ config, report, run: outcome.result }, sinksFor(config, opts), interrupt.signal);
     return code;
@@ -110,7 +114,11 @@ function sinksFor(config: Config, opts: CheckOptions): Sink[] {
   const graphite = config.graphite && opts.graphite !== false
     ? new GraphiteSink(config.graphite, opts.deadline ?? config.deadlineMs, () => history?.spool())
     : undefined;
-  return [history, graphite].filter((s): s is NonNullable<typeof s> => s !== undefined);
+  const deadlineMs = opts.deadline ?? config.deadlineMs;
+  const notify = config.notify.channels.length > 0 && opts.history !== false ? new NotifySink(() => history?.database(), deadlineMs) : undefined;
+  const textfileDir = opts.prometheusTextfile ?? config.prometheus?.textfile;
+  const textfile = textfileDir !== undefined ? new TextfileSink(textfileDir) : undefined;
+  return [history, graphite, notify, textfile].filter((s): s is NonNullable<typeof s> => s !== undefined);
 }
 
 /** One self-rewriting line on a terminal's stderr; silent under cron (not a TTY). */

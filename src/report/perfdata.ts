@@ -6,7 +6,7 @@
  * names (`_ms` → ms, `_s` → s, `_pct` → %); counts are unitless.
  */
 import type { CheckReport } from './json.js';
-import { metricSegment } from './graphite.js';
+import { metricSegment } from '../sinks/graphite.js';
 
 const UNIT: Array<[RegExp, string]> = [[/_ms$/, 'ms'], [/_s$/, 's'], [/_pct$/, '%']];
 

@@ -30,6 +30,11 @@ export class HistorySink implements Sink {
     return this.history?.spool;
   }
 
+  /** The opened history's database (for the notification state), undefined when it could not be opened. */
+  database(): History['db'] | undefined {
+    return this.history?.db;
+  }
+
   close(): void {
     this.history?.close();
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NOTIFY_SCHEMA_VERSION, NotifyStore, OUTBOX_MAX_PER_CHANNEL } from '../../src/history/notify-store.js';
-import { History, SCHEMA_VERSION } from '../../src/report/history.js';
+import { History, SCHEMA_VERSION } from '../../src/history/history.js';
 import { EMPTY_STATE } from '../../src/sinks/notify/transitions.js';
 
 describe('notification store', () => {
