@@ -209,8 +209,13 @@ describeLab('faults during a run', (lab) => {
 
       for (let round = 0; round < 3; round++) {
         const check = start(lab(), 'client', CHECK(config));
-        // Mid-run: the DHCP probe alone waits at least 4.5 s for a second server.
-        await sleep(1200 + round * 700);
+        // Mid-run: the DHCP probe holds UDP port 68 while it waits (at least 4.5 s) for a second server;
+        // once that socket is open the run has started and its signal handlers are in place.
+        await waitFor('the check to hold its DHCP socket (the run has started)', async () => {
+          const r = await lab().exec('client', ['ss', '-Huanp', 'sport = :68']);
+          return r.stdout.includes(`pid=${check.child.pid},`);
+        }, { timeoutMs: 30_000 });
+        await sleep(round * 700);
         const sentAt = performance.now();
         process.kill(check.child.pid!, signal);
         const r = await check.done;
