@@ -31,7 +31,10 @@ describeLab('netdoctor check in the lab', (lab) => {
   it('healthy, as text: one OK line, exit 0; --quiet prints nothing', async () => {
     const text = await lab().runNetdoctor('client', ['check', '--no-history'], { timeoutMs: 30_000 });
     expect(text.code).toBe(0);
-    expect(text.stdout.split('\n')[0]).toBe('OK: nothing wrong found'); // Nagios shows the first line
+    // Nagios shows the first line; after ' | ' comes the perfdata PNP4Nagios/Icinga graph.
+    const [status, perfdata] = text.stdout.split('\n')[0].split(' | ');
+    expect(status).toBe('OK: nothing wrong found');
+    expect(perfdata).toMatch(/^duration=\d+(\.\d+)?s;;;0 findings_critical=0;;;0 /);
     const quiet = await lab().runNetdoctor('client', ['check', '--quiet', '--no-history'], { timeoutMs: 30_000 });
     expect([quiet.code, quiet.stdout]).toEqual([0, '']);
   });

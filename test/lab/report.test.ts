@@ -185,7 +185,7 @@ describeLab('netdoctor report from a real history', (lab) => {
     const dom = chromium(['--dump-dom', `file://${html}`]);
     expect(consoleErrors(dom.stderr)).toEqual([]);
     expect(dom.stdout).toMatch(/<svg [^>]*class="timeline"/);
-    expect(dom.stdout.match(/<g class="lane"/g)?.length).toBe(8);
+    expect(dom.stdout.match(/<g class="lane"/g)?.length).toBe(9); // one more since the router probe joined
     expect(dom.stdout).toContain('◆ dhcp');
   }, 180_000);
 

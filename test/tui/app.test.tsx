@@ -58,7 +58,7 @@ describe('frames', () => {
     openRun(held, ...hosts.map((observation): RunEvent => ({ type: 'observation', observation })), { type: 'probe-end', probe: 'hosts', outcome: 'done', durationMs: 900 });
     const f = await frameWhere(lastFrame, (x) => x.includes('pi-vpn missing'), 'with the hosts row');
     expect(f).toContain('netdoctor · home · eth0 · inside');
-    expect(f).toContain('checking… 1/6 probes done');
+    expect(f).toContain('checking… 1/7 probes done');
     expect(f).toMatch(/✖ Hosts +pi-dns missing · pi-vpn missing · \d+ up on 192\.168\.1\.0\/24/);
     // The others still spin (dots spinner frames are braille characters).
     expect(f).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] DHCP +checking…/);
@@ -132,7 +132,7 @@ describe('keys', () => {
     held.finish(unplugged.outcome);
     await frameWhere(lastFrame, (x) => x.includes('› ✖ DHCP server missing'), 'with the diagnosis');
     stdin.write('r');
-    const again = await frameWhere(lastFrame, (x) => x.includes('checking… 0/6'), 'checking again');
+    const again = await frameWhere(lastFrame, (x) => x.includes('checking… 0/7'), 'checking again');
     await held.untilRuns(2);
     expect(held.runs).toBe(2);
     expect(again).toContain('(from the previous run; checking again)');
