@@ -105,7 +105,16 @@ function exchange(opts: GatewayAskOptions, request: Buffer, budgetMs: number, wa
     });
     socket.connect(opts.port ?? NATPMP_PORT, opts.gateway, () => {
       // RFC 6886 §3.1: 250 ms, then doubling, as long as the budget lasts.
-      for (let at = 0, gap = 250; at < budgetMs; at += gap, gap *= 2) timers.push(setTimeout(() => socket.send(request, () => undefined), at));
+      const send = () => {
+        if (done) return;
+        try {
+          socket.remoteAddress();
+        } catch {
+          return finish({ refused: false }); // the connect failed (no route from here, e.g. only a link-local address)
+        }
+        socket.send(request, () => undefined);
+      };
+      for (let at = 0, gap = 250; at < budgetMs; at += gap, gap *= 2) timers.push(setTimeout(send, at));
       timers.push(setTimeout(() => finish({ refused: false }), budgetMs));
     });
   });
